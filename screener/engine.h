@@ -1,0 +1,90 @@
+/*
+ * engine.h - the screening engine: one SCAN per message.
+ *
+ * Knows nothing of libmilter.  The milter, the offline scan mode, the
+ * tests and the fuzzers all drive it the same way:
+ *
+ *   s = scan_new(conf, DIR_INBOUND);
+ *   scan_sender(s, "a@b");  scan_rcpt(s, "c@d") ...     envelope
+ *   scan_header(s, "Subject", "hi") ... scan_eoh(s)     or scan_data()
+ *   scan_body(s, chunk, len) ...                        any chunk sizes
+ *   scan_eom(s);
+ *   v = scan_verdict(s);   ... act on it ...   scan_free(s);
+ *
+ * scan_data() takes the raw message (header and body, CRLF or LF) in
+ * chunks instead of scan_header/scan_eoh/scan_body; the two must not be
+ * mixed in one SCAN.
+ *
+ * Every call returns 1 as soon as a terminal verdict is known (the caller
+ * may answer at once and stop feeding), else 0.  Rules fire as soon as
+ * all their conditions are known to hold; when several fire at the same
+ * point the first in the file wins; the first terminal verdict is final.
+ * Reaching a structural limit yields limits.on_limit with rule
+ * "limit:<what>".  Memory per SCAN is bounded by the limits, not by the
+ * message size.
+ *
+ * Byte offsets reported for strip are relative to the first body byte as
+ * fed to scan_body() (or after the header/body blank line for scan_data).
+ */
+#ifndef RS_ENGINE_H
+#define RS_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "sconf.h"
+#include "action.h"
+
+typedef struct SCAN SCAN;
+
+#define MATCH_TEXT_MAX 256
+
+typedef struct VERDICT {
+    ACTION  action;               /* terminal action, or ACT_NONE */
+    const char *rule;             /* rule name, "limit:depth", or NULL */
+    const char *reply;            /* "550 5.7.1 text" for reject/tempfail */
+    const char *redirect_to;      /* ACT_REDIRECT */
+    char    part[32];             /* MIME part path "1.2", "" if n/a */
+    char    filename[MATCH_TEXT_MAX];   /* decoded, as matched */
+    char    matched[MATCH_TEXT_MAX];    /* keyword, pattern, value */
+} VERDICT;
+
+typedef struct TAG_HEADER {
+    const char *name;             /* owned by the SCONF */
+    const char *value;
+} TAG_HEADER;
+
+typedef struct STRIP_RANGE {
+    uint64_t start;               /* first byte of the part (its headers) */
+    uint64_t end;                 /* one past its last body byte */
+    char    notice[512];          /* replacement text (CRLF lines) */
+} STRIP_RANGE;
+
+SCAN   *scan_new(const SCONF *conf, DIRECTION dir);
+void    scan_free(SCAN *s);
+
+int     scan_sender(SCAN *s, const char *addr);     /* "" null sender */
+int     scan_rcpt(SCAN *s, const char *addr);
+int     scan_header(SCAN *s, const char *name, const char *value);
+int     scan_eoh(SCAN *s);
+int     scan_body(SCAN *s, const void *buf, size_t len);
+int     scan_data(SCAN *s, const void *buf, size_t len);
+int     scan_eom(SCAN *s);
+
+const VERDICT *scan_verdict(const SCAN *s);
+/* Non-terminal effects that apply unless the verdict discards/rejects. */
+const TAG_HEADER *scan_tag_headers(const SCAN *s, size_t *n);
+const char *scan_subject_prefix(const SCAN *s);     /* NULL: none */
+const char *scan_subject(const SCAN *s);            /* raw, NULL: none */
+/* ACT_STRIP: the body ranges to replace, in order, non-overlapping. */
+const STRIP_RANGE *scan_strip_ranges(const SCAN *s, size_t *n);
+
+/* Log the verdict (and every log/tag rule that fired) as key=value lines:
+ * queue id (may be NULL), direction, action, rule, part, file, match,
+ * sender, rcpts. */
+void    scan_log(const SCAN *s, const char *queue_id);
+
+/* --explain: one line per part seen, written with the given callback. */
+void    scan_explain(const SCAN *s, void (*out)(void *ctx, const char *line),
+		     void *ctx);
+
+#endif
