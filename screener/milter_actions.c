@@ -1,0 +1,382 @@
+/*
+ * milter_actions.c - carry out a verdict through the milter protocol.
+ *
+ *   reject/tempfail  smfi_setreply (code + enhanced code) and REJECT/TEMPFAIL
+ *   discard          DISCARD: Postfix says 250 and delivers nowhere
+ *   hold             smfi_quarantine: the message lands in the hold queue
+ *   redirect         smfi_delrcpt each recipient, smfi_addrcpt the target,
+ *                    the original recipients in X-Relayscreen-Original-
+ *                    Recipients
+ *   strip            smfi_replacebody from the spool with the ranges cut
+ *                    out and the engine's notice in their place
+ *   tag              smfi_addheader / smfi_chgheader(Subject)
+ *
+ * Every verdict is logged once, with Postfix's queue id when there is one,
+ * through scan_log().  Any failure of the milter library or the spool is
+ * an internal error and gets limits.on_error, never a silent accept.
+ */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvlog.h"
+#include "milter.h"
+#include "msg.h"
+#include "mymalloc.h"
+
+#define REPLY_TEXT_MAX 400
+#define ORIG_RCPT_MAX_BYTES 8000  /* header value cap (folded) */
+#define REPLACE_CHUNK 65536
+
+#define DEF_REJECT   "550 5.7.1 Message refused by content policy"
+#define DEF_TEMPFAIL "451 4.7.1 Message deferred by content policy, try again later"
+#define ERR_TEMPFAIL "451 4.3.0 Temporary screening failure, try again later"
+#define ERR_REJECT   "554 5.3.0 Message could not be screened"
+
+/* Split "550 5.7.1 text" into its parts; the code must be of class cls
+ * ('4' or '5').  Returns 0 when usable. */
+static int parse_reply(const char *r, int cls, char code[4], char xcode[16],
+		               char *text, size_t tsize)
+{
+    const char *p;
+    size_t  n = 0, i, seg;
+
+    if (r == NULL || r[0] != cls || !isdigit((unsigned char) r[1])
+	|| !isdigit((unsigned char) r[2]) || (r[3] != ' ' && r[3] != 0))
+	return -1;
+    memcpy(code, r, 3);
+    code[3] = 0;
+    p = r + 3;
+    while (*p == ' ')
+	p++;
+    /* Enhanced status code: class.subject.detail, class matching. */
+    xcode[0] = 0;
+    if (p[0] == cls && p[1] == '.') {
+	const char *q = p + 2;
+
+	for (seg = 0; seg < 2; seg++) {
+	    for (i = 0; i < 3 && isdigit((unsigned char) q[i]); i++)
+		;
+	    if (i == 0 || (seg == 0 && q[i] != '.')
+		|| (seg == 1 && q[i] != ' ' && q[i] != 0))
+		break;
+	    q += i + (seg == 0);
+	}
+	if (seg == 2 && (size_t) (q - p) < 16) {
+	    memcpy(xcode, p, (size_t) (q - p));
+	    xcode[q - p] = 0;
+	    p = q;
+	    while (*p == ' ')
+		p++;
+	}
+    }
+    /* Text: printable ASCII only, '%' doubled for libmilter. */
+    for (; *p && n + 3 < tsize && n < REPLY_TEXT_MAX; p++) {
+	unsigned char ch = (unsigned char) *p;
+
+	if (ch < 0x20 || ch > 0x7e)
+	    ch = ' ';
+	if (ch == '%')
+	    text[n++] = '%';
+	text[n++] = (char) ch;
+    }
+    text[n] = 0;
+    return 0;
+}
+
+void    act_setreply(SMFICTX *ctx, const char *reply, const char *dflt)
+{
+    char    code[4], xcode[16], text[2 * REPLY_TEXT_MAX + 4];
+    int     cls = dflt[0];
+
+    if (parse_reply(reply, cls, code, xcode, text, sizeof(text)) < 0
+	|| text[0] == 0) {
+	if (reply)
+	    msg_warn("unusable reply for a %c.x.x verdict; using the default",
+		     cls);
+	(void) parse_reply(dflt, cls, code, xcode, text, sizeof(text));
+    }
+    if (smfi_setreply(ctx, code, xcode[0] ? xcode : NULL, text) != MI_SUCCESS)
+	msg_warn("smfi_setreply %s %s failed", code, xcode);
+}
+
+static void log_verdict(MSG *msg)
+{
+    if (msg->logged)
+	return;
+    msg->logged = 1;
+    scan_log(msg->scan, msg->queue_id[0] ? msg->queue_id : NULL);
+}
+
+sfsistat act_error(SMFICTX *ctx, CONN *conn, MSG *msg, const char *why)
+{
+    ACTION  a = msg ? msg->conf->limits.on_error : ACT_TEMPFAIL;
+    KVLOG   kv;
+
+    kv_init(&kv);
+    kv_add(&kv, "queue_id", msg && msg->queue_id[0] ? msg->queue_id : NULL);
+    kv_add(&kv, "client", conn ? conn->client_addr : NULL);
+    kv_add(&kv, "error", why);
+    kv_add(&kv, "action", action_name(a));
+    msg_error("%s", kv_str(&kv));
+    if (msg) {
+	msg->failed = 1;
+	msg->logged = 1;
+    }
+    switch (a) {
+    case ACT_REJECT:
+	act_setreply(ctx, NULL, ERR_REJECT);
+	return SMFIS_REJECT;
+    case ACT_DISCARD:
+	return SMFIS_DISCARD;
+    case ACT_ACCEPT:
+    case ACT_NONE:
+	/* Configured so; logged above as an error, so not silent. */
+	return SMFIS_ACCEPT;
+    default:
+	act_setreply(ctx, NULL, ERR_TEMPFAIL);
+	return SMFIS_TEMPFAIL;
+    }
+}
+
+static int has_effects(const SCAN *s)
+{
+    size_t  n = 0;
+
+    (void) scan_tag_headers(s, &n);
+    return n > 0 || scan_subject_prefix(s) != NULL;
+}
+
+sfsistat act_early(SMFICTX *ctx, CONN *conn, MSG *msg)
+{
+    const VERDICT *v = scan_verdict(msg->scan);
+
+    msg->decided = 1;
+    switch (v->action) {
+    case ACT_REJECT:
+	act_setreply(ctx, v->reply, DEF_REJECT);
+	log_verdict(msg);
+	return SMFIS_REJECT;
+    case ACT_TEMPFAIL:
+	act_setreply(ctx, v->reply, DEF_TEMPFAIL);
+	log_verdict(msg);
+	return SMFIS_TEMPFAIL;
+    case ACT_DISCARD:
+	log_verdict(msg);
+	return SMFIS_DISCARD;
+    case ACT_ACCEPT:
+	/* Nothing left to do at end of message: let go at once. */
+	if (!has_effects(msg->scan)) {
+	    log_verdict(msg);
+	    return SMFIS_ACCEPT;
+	}
+	return SMFIS_CONTINUE;
+    default:
+	/* hold, redirect, strip: only possible at end of message. */
+	return SMFIS_CONTINUE;
+    }
+}
+
+/* Header values we build from envelope data: printable ASCII only. */
+static void append_clean(char *buf, size_t *len, size_t size, const char *s)
+{
+    for (; *s && *len + 1 < size; s++)
+	buf[(*len)++] = (*s >= 0x21 && *s <= 0x7e) ? *s : '?';
+    buf[*len] = 0;
+}
+
+static int apply_tags(SMFICTX *ctx, MSG *msg)
+{
+    const TAG_HEADER *t;
+    const char *prefix, *subj;
+    size_t  n, i;
+    char   *val;
+    int     rc;
+
+    t = scan_tag_headers(msg->scan, &n);
+    for (i = 0; i < n; i++)
+	if (smfi_addheader(ctx, (char *) t[i].name, (char *) t[i].value)
+	    != MI_SUCCESS)
+	    return -1;
+    if ((prefix = scan_subject_prefix(msg->scan)) == NULL)
+	return 0;
+    if ((subj = scan_subject(msg->scan)) == NULL)
+	return smfi_addheader(ctx, "Subject", (char *) prefix) == MI_SUCCESS
+	    ? 0 : -1;
+    while (*subj == ' ' || *subj == '\t')
+	subj++;
+    if (strncmp(subj, prefix, strlen(prefix)) == 0)
+	return 0;                         /* tagged already (a reply) */
+    val = mymalloc(strlen(prefix) + strlen(subj) + 2);
+    sprintf(val, "%s %s", prefix, subj);
+    rc = smfi_chgheader(ctx, "Subject", 1, val) == MI_SUCCESS ? 0 : -1;
+    myfree(val);
+    return rc;
+}
+
+static int apply_redirect(SMFICTX *ctx, MSG *msg, const VERDICT *v)
+{
+    char    hdr[ORIG_RCPT_MAX_BYTES + 64], *to;
+    size_t  len = 0, line = 0, i;
+
+    if (v->redirect_to == NULL || *v->redirect_to == 0)
+	return -1;
+    for (i = 0; i < msg->rcpts.n; i++) {
+	size_t  need = strlen(msg->rcpts.v[i]) + 3;
+
+	if (len + need > ORIG_RCPT_MAX_BYTES) {
+	    len += (size_t) snprintf(hdr + len, sizeof(hdr) - len,
+				     ", ... (%zu more)", msg->rcpts.n - i);
+	    break;
+	}
+	if (i > 0) {
+	    /* fold long lists: Postfix accepts LF+TAB continuations */
+	    if (line + need > 76) {
+		append_clean(hdr, &len, sizeof(hdr), ",");
+		hdr[len++] = '\n';
+		hdr[len++] = '\t';
+		hdr[len] = 0;
+		line = 1;
+	    } else {
+		append_clean(hdr, &len, sizeof(hdr), ",");
+		hdr[len++] = ' ';
+		hdr[len] = 0;
+		line += 2;
+	    }
+	}
+	append_clean(hdr, &len, sizeof(hdr), msg->rcpts.v[i]);
+	line += need - 3;
+    }
+    for (i = 0; i < msg->rcpts_raw.n; i++)
+	if (smfi_delrcpt(ctx, msg->rcpts_raw.v[i]) != MI_SUCCESS)
+	    return -1;
+    to = mymalloc(strlen(v->redirect_to) + 3);
+    sprintf(to, "<%s>", v->redirect_to);
+    i = smfi_addrcpt(ctx, to) == MI_SUCCESS;
+    myfree(to);
+    if (!i)
+	return -1;
+    if (len > 0 && smfi_addheader(ctx, ORIG_RCPT_HEADER, hdr) != MI_SUCCESS)
+	return -1;
+    return 0;
+}
+
+/* Send spool[from, to) as replacement body. */
+static int replace_span(SMFICTX *ctx, MSG *msg, unsigned char *buf,
+			        uint64_t from, uint64_t to)
+{
+    ssize_t n;
+    size_t  want;
+
+    while (from < to) {
+	want = (to - from) > REPLACE_CHUNK ? REPLACE_CHUNK : (size_t) (to - from);
+	n = pread(msg->spool_fd, buf, want, (off_t) from);
+	if (n < 0 && errno == EINTR)
+	    continue;
+	if (n <= 0) {
+	    msg_warn("spool read: %s", n < 0 ? strerror(errno) : "short file");
+	    return -1;
+	}
+	if (smfi_replacebody(ctx, buf, (int) n) != MI_SUCCESS)
+	    return -1;
+	from += (uint64_t) n;
+    }
+    return 0;
+}
+
+static int apply_strip(SMFICTX *ctx, MSG *msg, const char **why)
+{
+    const STRIP_RANGE *r;
+    unsigned char *buf;
+    uint64_t pos = 0;
+    size_t  n, i;
+    int     rc = 0;
+
+    r = scan_strip_ranges(msg->scan, &n);
+    if (n == 0)
+	return 0;
+    if (msg->spool_overflow || msg->spool_error
+	|| msg->spool_len != msg->body_len) {
+	*why = msg->spool_overflow ? "strip: body larger than milter.spool_max"
+	    : "strip: body spool failed";
+	return -1;
+    }
+    for (i = 0; i < n; i++) {
+	if (r[i].start < pos || r[i].end < r[i].start
+	    || r[i].end > msg->spool_len) {
+	    *why = "strip: engine returned an invalid range";
+	    return -1;
+	}
+	pos = r[i].end;
+    }
+    if (msg->spool_len == 0)
+	return 0;
+    buf = mymalloc(REPLACE_CHUNK);
+    pos = 0;
+    for (i = 0; i < n && rc == 0; i++) {
+	rc = replace_span(ctx, msg, buf, pos, r[i].start);
+	if (rc == 0 && r[i].notice[0]
+	    && smfi_replacebody(ctx, (unsigned char *) r[i].notice,
+				(int) strnlen(r[i].notice, sizeof(r[i].notice)))
+	    != MI_SUCCESS)
+	    rc = -1;
+	pos = r[i].end;
+    }
+    if (rc == 0)
+	rc = replace_span(ctx, msg, buf, pos, msg->spool_len);
+    myfree(buf);
+    if (rc < 0)
+	*why = "strip: replacing the body failed";
+    return rc;
+}
+
+static int apply_hold(SMFICTX *ctx, MSG *msg, const VERDICT *v)
+{
+    char    reason[300];
+    size_t  len = 0;
+
+    reason[0] = 0;
+    append_clean(reason, &len, sizeof(reason), "relayscreen:rule=");
+    append_clean(reason, &len, sizeof(reason), v->rule ? v->rule : "-");
+    return smfi_quarantine(ctx, reason) == MI_SUCCESS ? 0 : -1;
+}
+
+sfsistat act_eom(SMFICTX *ctx, CONN *conn, MSG *msg)
+{
+    const VERDICT *v = scan_verdict(msg->scan);
+    const char *why = NULL;
+    int     rc = 0;
+
+    msg_queue_id(msg, ctx);
+    switch (v->action) {
+    case ACT_REJECT:
+    case ACT_TEMPFAIL:
+    case ACT_DISCARD:
+	return act_early(ctx, conn, msg);
+    case ACT_HOLD:
+	if ((rc = apply_hold(ctx, msg, v)) < 0)
+	    why = "hold: smfi_quarantine failed";
+	break;
+    case ACT_REDIRECT:
+	if ((rc = apply_redirect(ctx, msg, v)) < 0)
+	    why = "redirect: changing the recipients failed";
+	break;
+    case ACT_STRIP:
+	rc = apply_strip(ctx, msg, &why);
+	break;
+    default:
+	break;
+    }
+    if (rc == 0 && apply_tags(ctx, msg) < 0) {
+	rc = -1;
+	why = "tag: changing the header failed";
+    }
+    if (rc < 0)
+	return act_error(ctx, conn, msg, why);
+    log_verdict(msg);
+    return SMFIS_CONTINUE;
+}

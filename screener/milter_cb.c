@@ -1,0 +1,243 @@
+/*
+ * milter_cb.c - the libmilter callbacks.  They only translate: milter
+ * events become CONN/MSG updates and engine calls, engine answers become
+ * milter replies (milter_actions.c).  Decisions are made as early as the
+ * rules allow: an engine call that returns 1 has a terminal verdict, and
+ * the callback answers at once instead of reading more of the message.
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include "addr.h"
+#include "milter.h"
+#include "msg.h"
+#include "mymalloc.h"
+
+#define CONN_OF(ctx) conn_get(ctx)
+
+/* The actions we may take and the macros we need at each stage. */
+#define WANT_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT \
+		      | SMFIF_DELRCPT | SMFIF_CHGBODY | SMFIF_QUARANTINE)
+
+static const struct {
+    int     stage;
+    const char *macros;
+} want_macros[] = {
+    {SMFIM_CONNECT, "{daemon_name} {client_addr} {client_name} j"},
+    {SMFIM_HELO, "{tls_version} {cipher}"},
+    {SMFIM_ENVFROM, "i {auth_type} {auth_authen} {daemon_name} {client_addr}"},
+    {SMFIM_ENVRCPT, "i"},
+    {SMFIM_DATA, "i"},
+    {SMFIM_EOH, "i"},
+    {SMFIM_EOM, "i"},
+};
+
+static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+			             unsigned long f2, unsigned long f3,
+			             unsigned long *pf0, unsigned long *pf1,
+			             unsigned long *pf2, unsigned long *pf3)
+{
+    unsigned long steps = 0;
+    size_t  i;
+
+    if ((f0 & WANT_ACTIONS) != WANT_ACTIONS)
+	msg_warn("MTA does not offer every action needed (offered 0x%lx, "
+		 "need 0x%lx): some verdicts will fail to apply",
+		 f0, (unsigned long) WANT_ACTIONS);
+    *pf0 = f0 & (WANT_ACTIONS | SMFIF_SETSYMLIST);
+    /* Steps we do not need: the MTA need not send them. */
+    steps = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    if (f1 & SMFIP_SKIP)
+	steps |= SMFIP_SKIP;
+    *pf1 = steps;
+    *pf2 = *pf3 = 0;
+    if (f0 & SMFIF_SETSYMLIST)
+	for (i = 0; i < sizeof(want_macros) / sizeof(want_macros[0]); i++)
+	    if (smfi_setsymlist(ctx, want_macros[i].stage,
+				(char *) want_macros[i].macros) != MI_SUCCESS)
+		msg_warn("smfi_setsymlist(%d) failed", want_macros[i].stage);
+    conn_get(ctx)->skip_ok = (f1 & SMFIP_SKIP) != 0;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
+{
+    conn_connect(conn_get(ctx), ctx, host, (const struct sockaddr *) sa);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_helo(SMFICTX *ctx, char *helo)
+{
+    CONN   *conn = CONN_OF(ctx);
+    SCONF  *c;
+    int     bad;
+
+    conn_set(&conn->helo, helo);
+    conn_set(&conn->tls_version, conn_macro(ctx, "{tls_version}"));
+    c = reload_acquire();
+    bad = smtp_check_helo(ctx, c, conn, helo);
+    reload_release(c);
+    return bad ? SMFIS_REJECT : SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
+{
+    CONN   *conn = CONN_OF(ctx);
+    char    addr[ADDR_MAX + 1];
+    MSG    *msg;
+
+    if (conn->msg) {                      /* no abort seen: be safe */
+	msg_free(conn->msg);
+	conn->msg = NULL;
+    }
+    /* {daemon_name} may come only now if the MTA sent no connect macros */
+    if (conn->daemon_name == NULL)
+	conn_set(&conn->daemon_name, conn_macro(ctx, "{daemon_name}"));
+    conn_set(&conn->auth_authen, conn_macro(ctx, "{auth_authen}"));
+    msg = conn->msg = msg_new(conn, ctx);
+    if (smtp_check_args(ctx, msg->conf, conn, msg, "mail", argv) < 0)
+	return SMFIS_REJECT;
+    if (addr_clean(argv[0] ? argv[0] : "", addr, sizeof(addr)) < 0)
+	return act_error(ctx, conn, msg, "sender address too long");
+    if (scan_sender(msg->scan, addr))
+	return act_early(ctx, conn, msg);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
+{
+    CONN   *conn = CONN_OF(ctx);
+    MSG    *msg = conn->msg;
+    char    addr[ADDR_MAX + 1];
+
+    if (msg == NULL)
+	return act_error(ctx, conn, NULL, "RCPT without MAIL");
+    msg_queue_id(msg, ctx);
+    if (msg->decided)
+	return act_early(ctx, conn, msg);
+    if (smtp_check_args(ctx, msg->conf, conn, msg, "rcpt", argv) < 0
+	|| smtp_check_rcpt_count(ctx, msg->conf, conn, msg) < 0)
+	return SMFIS_REJECT;
+    if (addr_clean(argv[0] ? argv[0] : "", addr, sizeof(addr)) < 0)
+	return act_error(ctx, conn, msg, "recipient address too long");
+    strlist_add(&msg->rcpts_raw, argv[0]);
+    strlist_add(&msg->rcpts, addr);
+    if (scan_rcpt(msg->scan, addr))
+	return act_early(ctx, conn, msg);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
+{
+    CONN   *conn = CONN_OF(ctx);
+    MSG    *msg = conn->msg;
+
+    if (msg == NULL)
+	return act_error(ctx, conn, NULL, "header without MAIL");
+    if (msg->decided)
+	return act_early(ctx, conn, msg);
+    if (scan_header(msg->scan, name, value))
+	return act_early(ctx, conn, msg);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_eoh(SMFICTX *ctx)
+{
+    CONN   *conn = CONN_OF(ctx);
+    MSG    *msg = conn->msg;
+
+    if (msg == NULL)
+	return act_error(ctx, conn, NULL, "end of header without MAIL");
+    msg_queue_id(msg, ctx);
+    if (msg->decided)
+	return act_early(ctx, conn, msg);
+    if (scan_eoh(msg->scan))
+	return act_early(ctx, conn, msg);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_body(SMFICTX *ctx, unsigned char *buf, size_t len)
+{
+    CONN   *conn = CONN_OF(ctx);
+    MSG    *msg = conn->msg;
+    const VERDICT *v;
+    sfsistat r;
+
+    if (msg == NULL)
+	return act_error(ctx, conn, NULL, "body without MAIL");
+    msg->body_len += len;
+    (void) msg_spool(msg, buf, len);      /* failure matters only to strip */
+    if (msg->decided) {
+	v = scan_verdict(msg->scan);
+	if (v->action == ACT_STRIP) {
+	    /* Strip rewrites the whole body: read it all; the engine may
+	     * find more parts to cut. */
+	    (void) scan_body(msg->scan, buf, len);
+	    return SMFIS_CONTINUE;
+	}
+	if ((r = act_early(ctx, conn, msg)) != SMFIS_CONTINUE)
+	    return r;
+	/* hold/redirect/tag: known; the rest of the body changes nothing */
+	return conn->skip_ok ? SMFIS_SKIP : SMFIS_CONTINUE;
+    }
+    if (scan_body(msg->scan, buf, len))
+	return act_early(ctx, conn, msg);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_eom(SMFICTX *ctx)
+{
+    CONN   *conn = CONN_OF(ctx);
+    MSG    *msg = conn->msg;
+    sfsistat r;
+
+    if (msg == NULL)
+	return act_error(ctx, conn, NULL, "end of message without MAIL");
+    if (!msg->decided)
+	(void) scan_eom(msg->scan);
+    r = act_eom(ctx, conn, msg);
+    msg_free(msg);
+    conn->msg = NULL;
+    return r;
+}
+
+static sfsistat cb_abort(SMFICTX *ctx)
+{
+    CONN   *conn = CONN_OF(ctx);
+
+    if (conn->msg) {
+	msg_free(conn->msg);
+	conn->msg = NULL;
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat cb_close(SMFICTX *ctx)
+{
+    conn_free((CONN *) smfi_getpriv(ctx));
+    smfi_setpriv(ctx, NULL);
+    return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc desc = {
+    .xxfi_name = "relayscreen",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = WANT_ACTIONS,
+    .xxfi_connect = cb_connect,
+    .xxfi_helo = cb_helo,
+    .xxfi_envfrom = cb_envfrom,
+    .xxfi_envrcpt = cb_envrcpt,
+    .xxfi_header = cb_header,
+    .xxfi_eoh = cb_eoh,
+    .xxfi_body = cb_body,
+    .xxfi_eom = cb_eom,
+    .xxfi_abort = cb_abort,
+    .xxfi_close = cb_close,
+    .xxfi_negotiate = cb_negotiate,
+};
+
+struct smfiDesc *milter_desc(void)
+{
+    return &desc;
+}

@@ -1,0 +1,123 @@
+/*
+ * milter_sock.c - the listening socket, and acknowledging at once on TCP.
+ *
+ * The socket is opened as root (smfi_opensocket) before privileges are
+ * dropped; a UNIX socket gets mode milter.socket_mode (0660) and group
+ * milter.socket_group (postfix) so that only Postfix can talk to it.
+ *
+ * TCP stall: Postfix writes the macro packet and the command packet back
+ * to back.  The macro packet gets no reply, so the kernel delays its ACK
+ * (up to 40 ms) and Postfix's Nagle holds the command until that ACK
+ * arrives: every round trip stalls.  TCP_NODELAY here does not help (we
+ * are not the one waiting); TCP_QUICKACK does, but Linux clears it again
+ * after it has acknowledged, so it must be re-armed after every receive.
+ * libmilter does not expose its connection descriptors, so the screener
+ * supplies accept() and read() itself (the program's definitions take
+ * precedence for libmilter too): accept() marks TCP connections, read()
+ * re-arms TCP_QUICKACK on marked ones.  UNIX sockets are untouched.
+ */
+#include <config.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "milter.h"
+#include "msg.h"
+
+#define QUICK_FD_MAX 65536
+
+static unsigned char quick[QUICK_FD_MAX];     /* fd is a TCP session */
+static int quick_on;
+static ssize_t (*real_read)(int, void *, size_t);
+
+static void quick_arm(int fd)
+{
+    int     one = 1;
+
+    if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) < 0)
+	quick[fd] = 0;                    /* not TCP after all */
+}
+
+int     accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    int     c;
+
+    if (sa == NULL) {
+	sa = (struct sockaddr *) &ss;
+	len = &sslen;
+    }
+    c = accept4(fd, sa, len, 0);
+    if (c >= 0 && c < QUICK_FD_MAX) {
+	quick[c] = quick_on
+	    && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6);
+	if (quick[c])
+	    quick_arm(c);
+    }
+    return c;
+}
+
+ssize_t read(int fd, void *buf, size_t n)
+{
+    ssize_t r;
+
+    r = real_read ? real_read(fd, buf, n) : syscall(SYS_read, fd, buf, n);
+    if (fd >= 0 && fd < QUICK_FD_MAX && quick[fd] && r > 0)
+	quick_arm(fd);
+    return r;
+}
+
+void    sock_quickack_enable(void)
+{
+    real_read = (ssize_t (*)(int, void *, size_t)) dlsym(RTLD_NEXT, "read");
+    quick_on = 1;
+}
+
+/* "unix:/p", "local:/p" or "/p": the path; NULL for inet sockets. */
+static const char *unix_path(const char *spec)
+{
+    if (strncmp(spec, "unix:", 5) == 0)
+	return spec + 5;
+    if (strncmp(spec, "local:", 6) == 0)
+	return spec + 6;
+    if (spec[0] == '/')
+	return spec;
+    return NULL;
+}
+
+void    sock_open(const char *spec, int mode, const char *group)
+{
+    const char *path = unix_path(spec);
+    struct group *gr;
+    mode_t  old;
+
+    if (smfi_setconn((char *) spec) != MI_SUCCESS)
+	msg_fatal("bad milter socket \"%s\"", spec);
+    if (mode <= 0)
+	mode = 0660;
+    /* Never a moment with a wider mode than configured. */
+    old = umask((mode_t) (~mode & 0777));
+    if (smfi_opensocket(1) != MI_SUCCESS)
+	msg_fatal("cannot open milter socket %s", spec);
+    umask(old);
+    if (path == NULL)
+	return;
+    if (chmod(path, (mode_t) mode) < 0)
+	msg_fatal("chmod %s: %s", path, strerror(errno));
+    if (group && *group && geteuid() == 0) {
+	if ((gr = getgrnam(group)) == NULL)
+	    msg_warn("socket group \"%s\" does not exist; %s keeps its group",
+		     group, path);
+	else if (chown(path, (uid_t) -1, gr->gr_gid) < 0)
+	    msg_fatal("chown %s: %s", path, strerror(errno));
+    }
+}
