@@ -1,0 +1,80 @@
+/*
+ * pconf.h - policyd.conf: the listener rules, loaded from libconfig.
+ *
+ * The loader records every problem as "FILE:LINE: message" (cfgutil.h);
+ * a PCONF exists only when there were none, so a reload with a broken
+ * file keeps the old one.
+ */
+#ifndef RS_PCONF_H
+#define RS_PCONF_H
+
+#include <stddef.h>
+
+#include "cfgutil.h"
+#include "cidr.h"
+#include "strlist.h"
+#include "strset.h"
+
+typedef enum { RELAY_HOSTED, RELAY_AUTHENTICATED, RELAY_ANYWHERE } RELAY_MODE;
+typedef enum { AUTH_DENY, AUTH_ALLOW, AUTH_REQUIRE } AUTH_MODE;
+typedef enum { TLS_OPTIONAL, TLS_REQUIRE } TLS_MODE;
+typedef enum { SLOGIN_ANY, SLOGIN_MATCH } SLOGIN_MODE;
+
+/* TLS protocol versions in order; TLSV_UNKNOWN never passes a minimum. */
+typedef enum { TLSV_NONE, TLSV_UNKNOWN, TLSV_SSL3, TLSV_1_0, TLSV_1_1,
+TLSV_1_2, TLSV_1_3 } TLS_VERSION;
+TLS_VERSION tls_version_parse(const char *s);
+
+typedef struct PLISTENER {
+    char   *name;
+    RELAY_MODE relay;
+    AUTH_MODE auth;
+    TLS_MODE tls;
+    SLOGIN_MODE sender_login;
+    int     min_cipher_bits;      /* 0: no minimum */
+    TLS_VERSION min_tls_version;  /* TLSV_NONE: no minimum */
+    CIDR   *clients;              /* NULL: any client */
+    size_t  nclients;
+    int     server_port;          /* 0: map by policy_context only */
+    char   *server_address;       /* NULL: any */
+    int     rate_limit;           /* apply the rate limits here */
+} PLISTENER;
+
+/* Per-key limits in one window; 0 means unlimited. */
+typedef struct PRATE {
+    long    messages;
+    long    recipients;
+} PRATE;
+
+typedef struct PCONF {
+    char   *path;
+    /* policyd = { ... } */
+    char   *listen;               /* "inet:HOST:PORT" or "unix:PATH" */
+    char   *user;
+    char   *group;
+    char   *pidfile;
+    int     socket_mode;          /* UNIX socket permissions */
+    int     max_connections;
+    int     idle_timeout;         /* seconds between requests */
+    int     request_timeout;      /* seconds to finish a started request */
+    int     facility;
+    /* rules */
+    STRSET  hosted;               /* lowercase, no trailing dot */
+    STRSET  logins;               /* lowercase login -> "addr addr ..." */
+    char   *relay_reject_text;    /* with %r for the recipient */
+    PLISTENER *listeners;
+    size_t  nlisteners;
+    /* rate_limits = { ... } */
+    int     rate_window;          /* seconds */
+    PRATE   rate_user;
+    PRATE   rate_client;
+    size_t  rate_table_size;      /* entries per table */
+} PCONF;
+
+/* Load and check a file; NULL with errors in e. */
+PCONF  *pconf_load(const char *path, CFG_ERRS *e);
+void    pconf_free(PCONF *c);
+
+const PLISTENER *pconf_listener(const PCONF *c, const char *name);
+
+#endif

@@ -1,0 +1,459 @@
+/*
+ * server.c - listening socket and epoll event loop.
+ *
+ * Level-triggered epoll.  A readable connection gets one read() into its
+ * parser buffer, then every complete request in the buffer is answered
+ * (pipelining is harmless) while the output buffer has room; when the
+ * peer stops reading, input is no longer processed until the output
+ * drains.  Malformed input is logged and the connection closed without
+ * a reply.  Once a second, a sweep closes connections idle longer than
+ * idle_timeout and those that started a request (or a reply) and did not
+ * finish it within request_timeout.
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "kvlog.h"
+#include "msg.h"
+#include "mymalloc.h"
+#include "preq.h"
+#include "server.h"
+
+#define OUT_MAX     4096          /* reply bytes held per connection */
+#define REPLY_MAX   (ACTION_MAX + 16)
+#define MAX_EVENTS  256
+
+typedef struct CONN {
+    int     fd;
+    unsigned long id;
+    PPARSER p;
+    char    out[OUT_MAX];
+    size_t  outlen;
+    time_t  last;                 /* last request completed / accepted */
+    time_t  started;              /* first byte of a pending request/reply */
+    int     events;               /* EPOLLIN/EPOLLOUT now registered */
+} CONN;
+
+typedef struct SERVER {
+    int     ep;
+    int     lfd;
+    int     lfd_paused;
+    CONN  **conns;                /* by fd */
+    size_t  nslots;
+    int     active;
+    unsigned long next_id;
+    unsigned long requests;
+    unsigned long malformed;
+    time_t  last_full_warn;
+    PCONF **confp;
+    PRATES *rates;
+} SERVER;
+
+/* ---- listening socket ------------------------------------------------ */
+
+int     server_listen(const char *spec, int mode, uid_t uid, gid_t gid,
+		              char *err, size_t errlen)
+{
+    int     fd = -1, one = 1;
+
+    if (strncmp(spec, "unix:", 5) == 0) {
+	struct sockaddr_un sun;
+	struct stat st;
+	const char *path = spec + 5;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+	    snprintf(err, errlen, "%s: path too long", spec);
+	    return -1;
+	}
+	strcpy(sun.sun_path, path);
+	/* Remove a stale socket, never anything else. */
+	if (lstat(path, &st) == 0) {
+	    if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s: exists and is not a socket", path);
+		return -1;
+	    }
+	    (void) unlink(path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0
+	    || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
+	    || chmod(path, (mode_t) mode) < 0
+	    || ((uid != (uid_t) -1 || gid != (gid_t) -1) && chown(path, uid, gid) < 0))
+	    goto fail;
+    } else if (strncmp(spec, "inet:", 5) == 0) {
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	char    host[64];
+	const char *p = spec + 5, *colon = strrchr(p, ':');
+	size_t  hl;
+
+	memset(&ss, 0, sizeof(ss));
+	if (colon == NULL || (hl = (size_t) (colon - p)) >= sizeof(host)) {
+	    snprintf(err, errlen, "%s: want inet:HOST:PORT", spec);
+	    return -1;
+	}
+	memcpy(host, p, hl);
+	host[hl] = 0;
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+	    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &ss;
+
+	    host[hl - 1] = 0;
+	    s6->sin6_family = AF_INET6;
+	    s6->sin6_port = htons((unsigned short) atoi(colon + 1));
+	    if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1) {
+		snprintf(err, errlen, "%s: bad IPv6 address", spec);
+		return -1;
+	    }
+	    sl = sizeof(*s6);
+	} else {
+	    struct sockaddr_in *s4 = (struct sockaddr_in *) &ss;
+
+	    s4->sin_family = AF_INET;
+	    s4->sin_port = htons((unsigned short) atoi(colon + 1));
+	    if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
+		snprintf(err, errlen, "%s: bad IPv4 address", spec);
+		return -1;
+	    }
+	    sl = sizeof(*s4);
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0
+	    || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0
+	    || bind(fd, (struct sockaddr *) &ss, sl) < 0)
+	    goto fail;
+    } else {
+	snprintf(err, errlen, "%s: want inet:HOST:PORT or unix:PATH", spec);
+	return -1;
+    }
+    if (listen(fd, 1024) < 0)
+	goto fail;
+    return fd;
+
+fail:
+    snprintf(err, errlen, "%s: %s", spec, strerror(errno));
+    if (fd >= 0)
+	close(fd);
+    return -1;
+}
+
+/* ---- connections ----------------------------------------------------- */
+
+static void conn_log(const CONN *c, const char *event, const char *reason)
+{
+    KVLOG   kv;
+    size_t  show = c->p.len - c->p.line;
+
+    kv_init(&kv);
+    kv_add(&kv, "event", event);
+    kv_add(&kv, "reason", reason);
+    kv_addf(&kv, "conn", "%lu", c->id);
+    kv_addf(&kv, "buffered", "%zu", c->p.len);
+    /* The start of the offending line, escaped and capped. */
+    if (show > 64)
+	show = 64;
+    if (c->p.buf)
+	show = strnlen(c->p.buf + c->p.line, show);
+    if (c->p.buf && show)
+	kv_addn(&kv, "near", c->p.buf + c->p.line, show);
+    msg_warn("%s", kv_str(&kv));
+}
+
+static void conn_close(SERVER *s, CONN *c)
+{
+    epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    s->conns[c->fd] = NULL;
+    preq_free(&c->p);
+    myfree(c);
+    s->active--;
+}
+
+static void conn_events(SERVER *s, CONN *c, int want)
+{
+    struct epoll_event ev;
+
+    if (want == c->events)
+	return;
+    memset(&ev, 0, sizeof(ev));
+    ev.events = (uint32_t) want;
+    ev.data.fd = c->fd;
+    if (epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev) == 0)
+	c->events = want;
+}
+
+/* Write what we can.  -1: the peer is gone. */
+static int conn_flush(CONN *c)
+{
+    size_t  off = 0;
+
+    while (off < c->outlen) {
+	ssize_t n = write(c->fd, c->out + off, c->outlen - off);
+
+	if (n < 0) {
+	    if (errno == EINTR)
+		continue;
+	    if (errno == EAGAIN || errno == EWOULDBLOCK)
+		break;
+	    return -1;
+	}
+	off += (size_t) n;
+    }
+    if (off) {
+	memmove(c->out, c->out + off, c->outlen - off);
+	c->outlen -= off;
+    }
+    return 0;
+}
+
+/* Answer every complete request while there is room.  -1: close. */
+static int conn_process(SERVER *s, CONN *c, time_t now)
+{
+    PREQ    req;
+    PDECISION d;
+    const char *why;
+    int     rc;
+
+    while (c->outlen + REPLY_MAX <= OUT_MAX) {
+	if ((rc = preq_next(&c->p, &req, &why)) == 0)
+	    break;
+	if (rc < 0) {
+	    s->malformed++;
+	    conn_log(c, "malformed", why);
+	    (void) conn_flush(c);
+	    return -1;
+	}
+	policy_decide(*s->confp, s->rates, &req, now, &d);
+	policy_log(&req, &d);
+	c->outlen += (size_t) snprintf(c->out + c->outlen, OUT_MAX - c->outlen,
+				       "action=%s\n\n", d.action);
+	preq_consume(&c->p);
+	s->requests++;
+	c->last = now;
+	c->started = preq_partial(&c->p) ? now : 0;
+    }
+    if (c->outlen && conn_flush(c) < 0)
+	return -1;
+    if (c->outlen && c->started == 0)
+	c->started = now;
+    /* Stop reading while replies back up; resume when they drain. */
+    conn_events(s, c, c->outlen ? EPOLLOUT : EPOLLIN);
+    return 0;
+}
+
+static void conn_readable(SERVER *s, CONN *c, time_t now)
+{
+    size_t  avail;
+    char   *dst = preq_space(&c->p, &avail);
+
+    if (avail > 0) {
+	ssize_t n = read(c->fd, dst, avail);
+
+	if (n < 0) {
+	    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return;
+	    if (preq_partial(&c->p))
+		conn_log(c, "cut_off", strerror(errno));
+	    conn_close(s, c);
+	    return;
+	}
+	if (n == 0) {
+	    if (preq_partial(&c->p)) {
+		s->malformed++;
+		conn_log(c, "cut_off", "connection closed mid-request");
+	    }
+	    conn_close(s, c);
+	    return;
+	}
+	if (!preq_partial(&c->p))
+	    c->started = now;
+	preq_commit(&c->p, (size_t) n);
+    }
+    if (conn_process(s, c, now) < 0)
+	conn_close(s, c);
+}
+
+static void conn_writable(SERVER *s, CONN *c, time_t now)
+{
+    if (conn_flush(c) < 0) {
+	conn_close(s, c);
+	return;
+    }
+    if (c->outlen == 0)
+	c->started = preq_partial(&c->p) ? now : 0;
+    if (conn_process(s, c, now) < 0)
+	conn_close(s, c);
+}
+
+static void accept_all(SERVER *s, time_t now)
+{
+    for (;;) {
+	int     fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct epoll_event ev;
+	CONN   *c;
+
+	if (fd < 0) {
+	    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS
+		|| errno == ENOMEM) {
+		/* Pause accepting for a second instead of spinning. */
+		msg_warn("accept: %s; pausing new connections", strerror(errno));
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, s->lfd, NULL);
+		s->lfd_paused = 1;
+	    }
+	    return;
+	}
+	if (s->active >= (*s->confp)->max_connections) {
+	    if (now != s->last_full_warn) {
+		msg_warn("max_connections=%d reached; refusing a connection",
+			 (*s->confp)->max_connections);
+		s->last_full_warn = now;
+	    }
+	    close(fd);
+	    continue;
+	}
+	if ((size_t) fd >= s->nslots) {
+	    size_t  old = s->nslots;
+
+	    s->conns = mygrow(s->conns, &s->nslots, (size_t) fd + 1, sizeof(*s->conns));
+	    memset(s->conns + old, 0, (s->nslots - old) * sizeof(*s->conns));
+	}
+	c = mycalloc(1, sizeof(*c));
+	c->fd = fd;
+	c->id = ++s->next_id;
+	c->last = now;
+	c->events = EPOLLIN;
+	preq_init(&c->p);
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.fd = fd;
+	if (epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+	    msg_warn("epoll_ctl: %s", strerror(errno));
+	    close(fd);
+	    myfree(c);
+	    continue;
+	}
+	s->conns[fd] = c;
+	s->active++;
+    }
+}
+
+static void sweep(SERVER *s, time_t now)
+{
+    const PCONF *cf = *s->confp;
+    size_t  i;
+
+    for (i = 0; i < s->nslots; i++) {
+	CONN   *c = s->conns[i];
+
+	if (c == NULL)
+	    continue;
+	if (c->started && now - c->started > cf->request_timeout) {
+	    s->malformed++;
+	    conn_log(c, "timeout", c->outlen ? "peer not reading replies"
+		     : "request not completed in time");
+	    conn_close(s, c);
+	} else if (!c->started && now - c->last > cf->idle_timeout) {
+	    msg_debug("conn=%lu idle, closing", c->id);
+	    conn_close(s, c);
+	}
+    }
+}
+
+static void reload(SERVER *s, const char *path)
+{
+    CFG_ERRS e;
+    PCONF  *n;
+
+    cfg_errs_init(&e, path);
+    if ((n = pconf_load(path, &e)) == NULL) {
+	cfg_errs_log(&e);
+	msg_error("reload of %s failed (%d error%s); keeping the old "
+		  "configuration", path, e.count, e.count == 1 ? "" : "s");
+    } else {
+	if (strcmp(n->listen, (*s->confp)->listen) != 0)
+	    msg_warn("reload: listen changed to %s; that takes a restart, "
+		     "still listening on %s", n->listen, (*s->confp)->listen);
+	if (n->rate_table_size != (*s->confp)->rate_table_size)
+	    msg_warn("reload: rate_limits.table_size takes a restart");
+	pconf_free(*s->confp);
+	*s->confp = n;
+	msg_info("reloaded %s", path);
+    }
+    cfg_errs_free(&e);
+}
+
+void    server_run(int lfd, PCONF **confp, PRATES *rates, const char *config_path)
+{
+    SERVER  s;
+    struct epoll_event ev, evs[MAX_EVENTS];
+    time_t  last_sweep = 0;
+    size_t  i;
+
+    memset(&s, 0, sizeof(s));
+    s.lfd = lfd;
+    s.confp = confp;
+    s.rates = rates;
+    if ((s.ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+	msg_fatal("epoll_create1: %s", strerror(errno));
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.fd = lfd;
+    if (epoll_ctl(s.ep, EPOLL_CTL_ADD, lfd, &ev) < 0)
+	msg_fatal("epoll_ctl: %s", strerror(errno));
+
+    while (!daemon_stop) {
+	int     n, k;
+	time_t  now;
+
+	if (daemon_reload) {
+	    daemon_reload = 0;
+	    reload(&s, config_path);
+	}
+	n = epoll_wait(s.ep, evs, MAX_EVENTS, 1000);
+	if (n < 0 && errno != EINTR)
+	    msg_fatal("epoll_wait: %s", strerror(errno));
+	now = time(NULL);
+	for (k = 0; k < n; k++) {
+	    int     fd = evs[k].data.fd;
+	    CONN   *c;
+
+	    if (fd == lfd) {
+		accept_all(&s, now);
+		continue;
+	    }
+	    if ((size_t) fd >= s.nslots || (c = s.conns[fd]) == NULL)
+		continue;
+	    if (evs[k].events & EPOLLOUT)
+		conn_writable(&s, c, now);
+	    else
+		conn_readable(&s, c, now);
+	}
+	if (now != last_sweep) {
+	    last_sweep = now;
+	    sweep(&s, now);
+	    if (s.lfd_paused && epoll_ctl(s.ep, EPOLL_CTL_ADD, lfd, &ev) == 0)
+		s.lfd_paused = 0;
+	}
+    }
+    msg_info("stopping: %lu requests answered, %lu connections dropped "
+	     "for malformed input or timeouts", s.requests, s.malformed);
+    for (i = 0; i < s.nslots; i++)
+	if (s.conns[i])
+	    conn_close(&s, s.conns[i]);
+    myfree(s.conns);
+    close(s.ep);
+}

@@ -1,0 +1,27 @@
+/*
+ * server.h - the listening socket and the single-threaded epoll loop.
+ *
+ * One process, one thread: every connection is a small state machine
+ * (bounded input buffer, bounded output buffer, two timers), so one slow,
+ * broken or hostile client never holds up another.
+ */
+#ifndef RS_SERVER_H
+#define RS_SERVER_H
+
+#include <sys/types.h>
+
+#include "pconf.h"
+#include "rules.h"
+
+/* Open "inet:HOST:PORT" or "unix:PATH" (mode, owner applied to a UNIX
+ * socket; uid/gid -1 to leave).  Returns the non-blocking fd, or -1 with
+ * a message in err. */
+int     server_listen(const char *spec, int mode, uid_t uid, gid_t gid,
+		              char *err, size_t errlen);
+
+/* Serve until daemon_stop.  On daemon_reload, re-read config_path and
+ * swap it in when it loads cleanly; otherwise keep *confp and log why. */
+void    server_run(int lfd, PCONF **confp, PRATES *rates,
+		           const char *config_path);
+
+#endif
