@@ -20,8 +20,8 @@
 #include "daemon.h"
 #include "msg.h"
 #include "pconf.h"
-#include "rules.h"
-#include "server.h"
+#include "prules.h"
+#include "pserver.h"
 
 #define DEF_CONFIG SYSCONFDIR "/relayscreen/policyd.conf"
 

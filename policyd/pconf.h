@@ -13,7 +13,7 @@
 #include "cfgutil.h"
 #include "cidr.h"
 #include "strlist.h"
-#include "strset.h"
+#include "pstrset.h"
 
 typedef enum { RELAY_HOSTED, RELAY_AUTHENTICATED, RELAY_ANYWHERE } RELAY_MODE;
 typedef enum { AUTH_DENY, AUTH_ALLOW, AUTH_REQUIRE } AUTH_MODE;

@@ -1,5 +1,5 @@
 /*
- * rules.c - the relay policy: listener, client, TLS, AUTH, sender login,
+ * prules.c - the relay policy: listener, client, TLS, AUTH, sender login,
  * recipient and rate checks, in that order.
  *
  * Which checks apply depends on protocol_state: before MAIL FROM
@@ -21,7 +21,7 @@
 #include "addr.h"
 #include "kvlog.h"
 #include "msg.h"
-#include "rules.h"
+#include "prules.h"
 
 #define R_TEMP_CONFIG   "451 4.3.5 Policy configuration problem, try again later"
 #define R_CLIENT        "550 5.7.1 Client host not permitted on this port"

@@ -1,5 +1,5 @@
 /*
- * server.c - listening socket and epoll event loop.
+ * pserver.c - listening socket and epoll event loop.
  *
  * Level-triggered epoll.  A readable connection gets one read() into its
  * parser buffer, then every complete request in the buffer is answered
@@ -32,7 +32,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "preq.h"
-#include "server.h"
+#include "pserver.h"
 
 #define OUT_MAX     4096          /* reply bytes held per connection */
 #define REPLY_MAX   (ACTION_MAX + 16)

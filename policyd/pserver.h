@@ -1,17 +1,17 @@
 /*
- * server.h - the listening socket and the single-threaded epoll loop.
+ * pserver.h - the listening socket and the single-threaded epoll loop.
  *
  * One process, one thread: every connection is a small state machine
  * (bounded input buffer, bounded output buffer, two timers), so one slow,
  * broken or hostile client never holds up another.
  */
-#ifndef RS_SERVER_H
-#define RS_SERVER_H
+#ifndef RS_PSERVER_H
+#define RS_PSERVER_H
 
 #include <sys/types.h>
 
 #include "pconf.h"
-#include "rules.h"
+#include "prules.h"
 
 /* Open "inet:HOST:PORT" or "unix:PATH" (mode, owner applied to a UNIX
  * socket; uid/gid -1 to leave).  Returns the non-blocking fd, or -1 with

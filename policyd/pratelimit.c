@@ -1,5 +1,5 @@
 /*
- * ratelimit.c - bounded LRU tables of fixed-window counters.
+ * pratelimit.c - bounded LRU tables of fixed-window counters.
  */
 #include <config.h>
 
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "mymalloc.h"
-#include "ratelimit.h"
+#include "pratelimit.h"
 
 static uint64_t hash(const char *s, size_t len)
 {

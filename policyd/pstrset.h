@@ -1,12 +1,12 @@
 /*
- * strset.h - a hash map from strings to optional strings.
+ * pstrset.h - a hash map from strings to optional strings.
  *
  * Holds the hosted domains and the login -> addresses map, which may have
  * hundreds of thousands of entries, so lookups are O(1) and the set is
  * built once per (re)load and then only read.
  */
-#ifndef RS_STRSET_H
-#define RS_STRSET_H
+#ifndef RS_PSTRSET_H
+#define RS_PSTRSET_H
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /*
- * strset.c - a chained hash map from strings to optional strings.
+ * pstrset.c - a chained hash map from strings to optional strings.
  */
 #include <config.h>
 
@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "mymalloc.h"
-#include "strset.h"
+#include "pstrset.h"
 
 static uint64_t hash(const char *s, size_t len)
 {

@@ -1,5 +1,5 @@
 /*
- * ratelimit.h - message and recipient counters per key in a fixed window.
+ * pratelimit.h - message and recipient counters per key in a fixed window.
  *
  * One table per kind of key (SASL user, client address).  The table holds
  * at most `max' keys; when full, the least recently used key is evicted
@@ -7,8 +7,8 @@
  * bounded whatever the number of distinct clients.  Keys longer than
  * RATE_KEY_MAX bytes are cut (two such keys may then share a counter).
  */
-#ifndef RS_RATELIMIT_H
-#define RS_RATELIMIT_H
+#ifndef RS_PRATELIMIT_H
+#define RS_PRATELIMIT_H
 
 #include <stddef.h>
 #include <time.h>

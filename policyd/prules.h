@@ -1,5 +1,5 @@
 /*
- * rules.h - decide one policy request against the listener rules.
+ * prules.h - decide one policy request against the listener rules.
  *
  * The decision is a complete access(5) action for the reply line:
  * "DUNNO" for a pass (so the rest of smtpd's restrictions still apply;
@@ -7,14 +7,14 @@
  * codes.  Every decision other than a pass carries a reason token and is
  * logged as one key=value line.
  */
-#ifndef RS_RULES_H
-#define RS_RULES_H
+#ifndef RS_PRULES_H
+#define RS_PRULES_H
 
 #include <time.h>
 
 #include "pconf.h"
 #include "preq.h"
-#include "ratelimit.h"
+#include "pratelimit.h"
 
 #define ACTION_MAX 600
 
