@@ -25,6 +25,12 @@
  *
  * Byte offsets reported for strip are relative to the first body byte as
  * fed to scan_body() (or after the header/body blank line for scan_data).
+ *
+ * Strip is the one exception to "return 1 at once": the strip verdict
+ * is locked in when the first matching part ends, but the engine must see
+ * the whole body to find every matching part, so the feeding calls keep
+ * returning 0 and scan_eom() returns 1.  A limit reached while collecting
+ * replaces a strip verdict with limits.on_limit (never a partial strip).
  */
 #ifndef RS_ENGINE_H
 #define RS_ENGINE_H
@@ -83,8 +89,27 @@ const STRIP_RANGE *scan_strip_ranges(const SCAN *s, size_t *n);
  * sender, rcpts. */
 void    scan_log(const SCAN *s, const char *queue_id);
 
-/* --explain: one line per part seen, written with the given callback. */
+/* --explain: one line per part seen, written with the given callback.
+ * Parts are recorded only after scan_set_explain(s, 1), which must be
+ * called before any content is fed (it also makes every part decoded,
+ * so sizes and text lengths are filled in). */
 void    scan_explain(const SCAN *s, void (*out)(void *ctx, const char *line),
 		     void *ctx);
+void    scan_set_explain(SCAN *s, int on);
+
+/* ACT_STRIP, whole message: when the top-level entity is itself the
+ * stripped attachment (a non-multipart message), its single range is the
+ * whole body (start 0) and these top-level header changes must be made
+ * too (value NULL: delete every such field; else replace it or add it).
+ * n = 0 otherwise. */
+const TAG_HEADER *scan_strip_headers(const SCAN *s, size_t *n);
+
+/* ACT_STRIP: copy the body from in (positioned at the first body byte,
+ * exactly as fed) to out, each range replaced by its notice (a complete
+ * text/plain MIME part: header lines, blank line, text; for the whole
+ * message case just the text).  0 ok, -1 read/write error or ranges
+ * inconsistent with the input. */
+#include <stdio.h>
+int     strip_rewrite(const SCAN *s, FILE *in, FILE *out);
 
 #endif

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "msg.h"
 #include "sconf.h"
+#include "scan_cli.h"
 
 #define DEF_CONF SYSCONFDIR "/relayscreen/screener.conf"
 
@@ -35,6 +36,8 @@ int     main(int argc, char **argv)
     CFG_ERRS errs;
     SCONF  *conf;
 
+    if (argc > 1 && strcmp(argv[1], "--scan") == 0)
+	return scan_cli_main(argc, argv);
     while ((ch = getopt(argc, argv, "c:tfvp:")) != -1) {
 	switch (ch) {
 	case 'c': conf_path = optarg; break;

@@ -67,6 +67,8 @@ typedef struct SCONF {
     size_t  n_rules;
     unsigned int needs;           /* NEED_* bits: what any rule looks at */
     int     refcount;             /* see sconf_ref() */
+    struct AC_AUTOMATON *automaton;   /* engine: every rule's words */
+    size_t  n_regex;              /* engine: regexes over all rules */
 } SCONF;
 
 /* Load and check a file.  Returns NULL and fills e on any problem. */
@@ -76,6 +78,9 @@ void    sconf_unref(SCONF *c);        /* frees at zero */
 
 typedef enum { DIR_INBOUND = 1, DIR_OUTBOUND = 2 } DIRECTION;
 const char *direction_name(DIRECTION d);
+
+/* Is r an SMTP reply of class klass ('4' or '5'): "550 5.7.1 text"? */
+int     sconf_reply_ok(const char *r, int klass);
 
 /* Direction of a message from what Postfix told the milter; any argument
  * may be NULL or empty. */

@@ -1,0 +1,84 @@
+/*
+ * attach.c - attachment name normalisation and matching.
+ *
+ * Windows decides what to run by the name Explorer shows: "a.exe. " runs
+ * as a.exe, "C:\x\a.exe" is a.exe, and an RLO (U+202E) makes "gpj.exe"
+ * look like "exe.jpg".  We therefore match extensions and globs on the
+ * name after the same clean-up, so that none of these tricks hides an
+ * extension from a rule.
+ */
+#include <config.h>
+
+#include <fnmatch.h>
+#include <string.h>
+
+#include "attach.h"
+
+/* Length of an invisible control character (UTF-8) at p, else 0. */
+static size_t control_len(const unsigned char *p)
+{
+    if (p[0] == 0xe2 && p[1] == 0x80
+	&& ((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae)))
+	return 3;				/* ZWSP..RLM, LRE..RLO */
+    if (p[0] == 0xe2 && p[1] == 0x81
+	&& ((p[2] >= 0xa0 && p[2] <= 0xa4) || (p[2] >= 0xa6 && p[2] <= 0xaf)))
+	return 3;				/* WJ.., LRI..PDI, deprecated */
+    if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+	return 3;				/* BOM / ZWNBSP */
+    if (p[0] == 0xd8 && p[1] == 0x9c)
+	return 2;				/* ALM */
+    if (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e)
+	return 3;				/* Mongolian vowel separator */
+    if (p[0] == 0xc2 && p[1] == 0xad)
+	return 2;				/* soft hyphen */
+    return 0;
+}
+
+void    attach_normalise(const char *name, char *out, int *controls)
+{
+    const unsigned char *p = (const unsigned char *) name, *base = p;
+    size_t  o = 0, cl;
+
+    *controls = 0;
+    for (; *p; p++)
+	if (*p == '/' || *p == '\\')
+	    base = p + 1;
+    /* "C:name" is a drive-relative path. */
+    if (base[0] && base[1] == ':' && ((base[0] | 0x20) >= 'a'
+				      && (base[0] | 0x20) <= 'z'))
+	base += 2;
+    for (p = base; *p && o < ATTACH_NAME_MAX - 1;) {
+	if ((cl = control_len(p)) > 0) {
+	    *controls = 1;
+	    p += cl;
+	    continue;
+	}
+	if (*p < 0x20 || *p == 0x7f) {
+	    *controls = 1;
+	    p++;
+	    continue;
+	}
+	out[o++] = (char) (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	p++;
+    }
+    while (o > 0 && (out[o - 1] == '.' || out[o - 1] == ' '))
+	o--;
+    out[o] = 0;
+}
+
+const char *attach_ext(const char *norm)
+{
+    const char *dot = strrchr(norm, '.');
+
+    return dot ? dot + 1 : "";
+}
+
+int     attach_glob_any(const STRLIST *pats, const char *s)
+{
+    size_t  i;
+
+    for (i = 0; i < pats->n; i++)
+	if (fnmatch(pats->v[i], s, 0) == 0)
+	    return 1;
+    return 0;
+}

@@ -1,0 +1,25 @@
+/*
+ * attach.h - attachment file names: Windows-style normalisation,
+ * extension, glob and content-type matching.
+ */
+#ifndef RS_ATTACH_H
+#define RS_ATTACH_H
+
+#include <stddef.h>
+#include "strlist.h"
+
+#define ATTACH_NAME_MAX 256
+
+/* Normalise a decoded (UTF-8) name as Windows would see it: drop every
+ * path component, bidi and zero-width control characters, trailing dots
+ * and spaces; fold ASCII case.  *controls is set when control characters
+ * were removed.  out has ATTACH_NAME_MAX bytes. */
+void    attach_normalise(const char *name, char *out, int *controls);
+
+/* The extension of a normalised name (after the last dot), "" if none. */
+const char *attach_ext(const char *norm);
+
+/* Any glob of pats matching s (fnmatch, no special flags)? */
+int     attach_glob_any(const STRLIST *pats, const char *s);
+
+#endif

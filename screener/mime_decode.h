@@ -1,0 +1,48 @@
+/*
+ * mime_decode.h - streaming Content-Transfer-Encoding decoders.
+ *
+ * Each decoder keeps its state between calls, so input may be cut
+ * anywhere (inside a base64 quantum, after a QP '=', inside a uuencoded
+ * line).  out must hold len + DECODE_SLACK bytes (output held back from
+ * earlier calls, e.g. a uuencoded line, may come out with the last byte).
+ */
+#ifndef RS_MIME_DECODE_H
+#define RS_MIME_DECODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum CTE {
+    CTE_IDENTITY = 0,             /* 7bit, 8bit, binary, none, unknown */
+    CTE_BASE64,
+    CTE_QP,
+    CTE_UUENCODE,
+} CTE;
+
+#define UU_LINE_MAX 256
+#define DECODE_SLACK UU_LINE_MAX
+
+typedef struct DECODER {
+    CTE     cte;
+    uint32_t acc;                 /* base64: bits collected */
+    int     nbits;                /* base64: sextets in acc */
+    int     done;                 /* base64 '=' seen / uu "end" seen */
+    int     qp;                   /* QP: 0, 1 after '=', 2 after "=X" */
+    int     qp_hi;
+    unsigned char qp_first;       /* the X of "=X" */
+    int     uu_state;             /* 0 before "begin", 1 data, 2 end */
+    char    uu_line[UU_LINE_MAX];
+    size_t  uu_len;
+    char    uu_name[256];         /* from the "begin" line */
+} DECODER;
+
+CTE     cte_by_name(const char *name);
+const char *cte_name(CTE c);
+void    decoder_init(DECODER *d, CTE cte);
+/* Decode len bytes of in; returns the number of bytes written to out. */
+size_t  decoder_run(DECODER *d, const unsigned char *in, size_t len,
+		    unsigned char *out);
+/* End of input: returns bytes written to out (at most DECODE_SLACK). */
+size_t  decoder_finish(DECODER *d, unsigned char *out);
+
+#endif

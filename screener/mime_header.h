@@ -1,0 +1,35 @@
+/*
+ * mime_header.h - decoding of header field values.
+ *
+ * Unfolding, RFC 2047 encoded words (B and Q, any charset iconv knows,
+ * adjacent words joined before conversion so that a character split
+ * across two words survives), structured values with parameters
+ * (quoted strings, comments, RFC 2231 charset/language/continuations/
+ * percent-encoding, parameter names in any case, repeated parameters),
+ * and the addresses of a From-like field.  All output is UTF-8.
+ */
+#ifndef RS_MIME_HEADER_H
+#define RS_MIME_HEADER_H
+
+#include <stddef.h>
+
+/* Remove CR and LF in place (folding white space stays). */
+void    hdr_unfold(char *s);
+
+/* Decode encoded words in in[0..len) into out (NUL-terminated, cut at
+ * outsize - 1).  Returns the length written. */
+size_t  rfc2047_decode(const char *in, size_t len, char *out, size_t outsize);
+
+/* A structured value "token; a=b; c*=utf-8''x": the leading token goes
+ * lower-cased into tok; cb is called for every parameter value (name
+ * lower-cased, without RFC 2231 '*' decorations; value decoded). */
+typedef void (*PARAM_CB)(void *ctx, const char *name, const char *value);
+void    mime_parse_params(const char *value, char *tok, size_t toksize,
+			  PARAM_CB cb, void *ctx);
+
+/* Call cb for every addr-spec in an address-list field (From:). */
+void    hdr_addresses(const char *value, void (*cb)(void *ctx,
+					            const char *addr),
+		      void *ctx);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+ * rules.h - one screening rule as loaded from screener.conf (engine
+ * internal; the milter sees RULE as opaque).
+ *
+ * A rule holds up to four conditions (keywords, attachment, sender,
+ * recipient); all present ones must hold for the rule to fire.  Values
+ * inside one condition are alternatives.
+ */
+#ifndef RS_RULES_H
+#define RS_RULES_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "sconf.h"
+#include "strlist.h"
+
+/* Condition bits (RULE.conds, per-scan satisfied masks). */
+#define COND_KEYWORDS   (1u << 0)
+#define COND_ATTACHMENT (1u << 1)
+#define COND_SENDER     (1u << 2)
+#define COND_RCPT       (1u << 3)
+
+/* Where keywords are looked for (RULE.kw_in). */
+#define IN_SUBJECT  (1u << 0)
+#define IN_HEADERS  (1u << 1)
+#define IN_BODY     (1u << 2)
+
+/* SCONF.needs: what any rule looks at, so a scan can skip the rest. */
+#define NEED_SUBJECT_TEXT (1u << 0)   /* keywords in subject */
+#define NEED_HEADER_TEXT  (1u << 1)   /* keywords in headers */
+#define NEED_BODY_TEXT    (1u << 2)   /* keywords in body */
+#define NEED_ATTACH       (1u << 3)   /* any attachment condition */
+#define NEED_SIZE         (1u << 4)   /* decoded sizes (min_size) */
+#define NEED_SHA256       (1u << 5)   /* attachment digests */
+#define NEED_REGEX        (1u << 6)   /* any regex */
+
+typedef struct RULE_REGEX {
+    char   *text;                 /* as written, for logs */
+    pcre2_code *code;
+} RULE_REGEX;
+
+struct RULE {
+    char   *name;
+    int     line;                 /* in the config file, for messages */
+    unsigned dirs;                /* DIR_INBOUND | DIR_OUTBOUND bits */
+    unsigned conds;               /* COND_* present */
+    ACTION  action;
+    char   *reply;                /* reject/tempfail; NULL: default */
+    char   *redirect_to;
+    char   *tag_name, *tag_value; /* tag_header split at ':' */
+    char   *subject_prefix;
+
+    /* keywords */
+    STRLIST words;                /* normalised: lower case, one space */
+    RULE_REGEX *regex;
+    size_t  n_regex;
+    unsigned kw_in;               /* IN_* */
+
+    /* attachment: every present sub-key must hold for the same part */
+    STRLIST exts;                 /* lower case, no leading dot */
+    STRLIST names;                /* globs, lower case */
+    STRLIST types;                /* globs, lower case */
+    STRLIST sha256;               /* lower-case hex */
+    unsigned long long min_size;
+    int     has_min_size;
+
+    /* sender / recipient */
+    STRLIST sender_addrs, sender_domains;
+    STRLIST rcpt_addrs, rcpt_domains;
+};
+
+/* sconf_rules.c */
+void    sconf_rules_load(SCONF *c, const config_setting_t *list,
+			 CFG_ERRS *e);
+void    sconf_rules_free(SCONF *c);
+
+/* Literal keyword normalisation shared by the loader and the matcher:
+ * ASCII lower case, runs of white space to one space, trimmed. */
+char   *keyword_normalise(const char *word);
+
+/* The literal matcher built over every rule's words (textmatch.c); kept
+ * in the SCONF through this side table. */
+struct AC_AUTOMATON;
+struct AC_AUTOMATON *sconf_automaton(const SCONF *c);
+
+#endif

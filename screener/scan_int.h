@@ -1,0 +1,94 @@
+/*
+ * scan_int.h - the SCAN object, shared by the engine's own files only
+ * (scan.c, verdict_log.c, strip.c).
+ */
+#ifndef RS_SCAN_INT_H
+#define RS_SCAN_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <openssl/evp.h>
+
+#include "engine.h"
+#include "mime_parser.h"
+#include "rules.h"
+#include "textmatch.h"
+
+/* Why a rule's conditions hold: what its log line shows. */
+typedef struct RULE_HIT {
+    char    part[MIME_PATH_MAX];
+    char    filename[MATCH_TEXT_MAX];
+    char    matched[MATCH_TEXT_MAX];
+} RULE_HIT;
+
+/* A part a strip rule's attachment condition matched. */
+typedef struct STRIP_CAND {
+    uint64_t start, end;
+    int     is_root;
+    char    name[128];
+} STRIP_CAND;
+
+typedef struct RULE_STATE {
+    unsigned sat;                 /* COND_* known to hold */
+    int     active;               /* applies to this direction */
+    int     fired;
+    RULE_HIT hit;
+    STRIP_CAND *cands;            /* strip rules only */
+    size_t  ncands, capcands;
+} RULE_STATE;
+
+/* --explain record of one part. */
+typedef struct PART_INFO {
+    char    path[MIME_PATH_MAX];
+    char    type[128];
+    char    disposition[32];
+    char   *names;                /* "\n"-separated, NULL: none */
+    int     controls;
+    uint64_t size, text_len;
+    int     done;
+} PART_INFO;
+
+struct SCAN {
+    const SCONF *conf;
+    DIRECTION dir;
+    VERDICT v;
+    int     final;                /* terminal verdict known */
+    int     strip_rule;           /* -1, or the strip rule that fired */
+    int     eom;
+    RULE_STATE *rs;
+
+    char   *sender;               /* NULL: scan_sender not called */
+    size_t  nrcpt;
+
+    TAG_HEADER *tags;
+    size_t  ntags;
+    const char *subject_prefix;
+    char   *subject;              /* raw first Subject */
+    size_t *logged;               /* non-terminal rules that fired */
+    size_t  nlogged;
+
+    STRIP_RANGE *ranges;
+    size_t  nranges;
+    int     strip_root;           /* the whole body is one stripped part */
+
+    MIME_PARSER *mp;
+    int     mode;                 /* 0, 1 header/body, 2 data */
+    unsigned stream;              /* IN_* of the text being matched */
+    const char *stream_part;      /* part path for hits */
+    AC_STREAM body_ac;
+    RX_WIN  body_rx;
+    int     body_rx_on;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    EVP_MD_CTX *sha;
+    int     sha_on;
+
+    int     explain;
+    PART_INFO *parts;
+    size_t  nparts;
+};
+
+/* scan.c */
+const char *scan_default_reply(ACTION a);
+
+#endif

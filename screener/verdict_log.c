@@ -1,0 +1,92 @@
+/*
+ * verdict_log.c - verdict log lines and the --explain part listing.
+ *
+ * One key=value line per verdict (kvlog escapes and caps every value an
+ * attacker could have chosen), plus one line per log/tag rule that fired.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "kvlog.h"
+#include "msg.h"
+#include "scan_int.h"
+
+static void common_fields(KVLOG *kv, const SCAN *s, const char *queue_id)
+{
+    kv_add(kv, "queue_id", queue_id);
+    kv_add(kv, "direction", direction_name(s->dir));
+}
+
+static void envelope_fields(KVLOG *kv, const SCAN *s)
+{
+    kv_add(kv, "sender", s->sender ? (*s->sender ? s->sender : "<>") : NULL);
+    kv_addf(kv, "rcpts", "%zu", s->nrcpt);
+}
+
+void    scan_log(const SCAN *s, const char *queue_id)
+{
+    KVLOG   kv;
+    size_t  i;
+
+    for (i = 0; i < s->nlogged; i++) {
+	const RULE *r = s->conf->rules[s->logged[i]];
+	const RULE_HIT *h = &s->rs[s->logged[i]].hit;
+
+	kv_init(&kv);
+	common_fields(&kv, s, queue_id);
+	kv_add(&kv, "action", action_name(r->action));
+	kv_add(&kv, "rule", r->name);
+	kv_add(&kv, "part", *h->part ? h->part : NULL);
+	kv_add(&kv, "file", *h->filename ? h->filename : NULL);
+	kv_add(&kv, "match", *h->matched ? h->matched : NULL);
+	envelope_fields(&kv, s);
+	msg_info("%s", kv_str(&kv));
+    }
+    if (s->v.action == ACT_NONE && s->nlogged)
+	return;
+    kv_init(&kv);
+    common_fields(&kv, s, queue_id);
+    kv_add(&kv, "action", s->v.action == ACT_NONE ? "pass"
+	   : action_name(s->v.action));
+    kv_add(&kv, "rule", s->v.rule);
+    kv_add(&kv, "part", *s->v.part ? s->v.part : NULL);
+    kv_add(&kv, "file", *s->v.filename ? s->v.filename : NULL);
+    kv_add(&kv, "match", *s->v.matched ? s->v.matched : NULL);
+    if (s->v.action == ACT_REDIRECT)
+	kv_add(&kv, "redirect_to", s->v.redirect_to);
+    if (s->v.action == ACT_STRIP)
+	kv_addf(&kv, "stripped", "%zu", s->nranges);
+    envelope_fields(&kv, s);
+    msg_info("%s", kv_str(&kv));
+}
+
+void    scan_explain(const SCAN *s, void (*out)(void *ctx, const char *line),
+		             void *ctx)
+{
+    size_t  i;
+
+    for (i = 0; i < s->nparts; i++) {
+	const PART_INFO *pi = &s->parts[i];
+	KVLOG   kv;
+	const char *n, *nl;
+
+	if (!pi->done)
+	    continue;
+	kv_init(&kv);
+	kv_add(&kv, "part", pi->path);
+	kv_add(&kv, "type", pi->type);
+	if (*pi->disposition)
+	    kv_add(&kv, "disposition", pi->disposition);
+	for (n = pi->names; n && *n; n = nl ? nl + 1 : NULL) {
+	    nl = strchr(n, '\n');
+	    kv_addn(&kv, "name", n, nl ? (size_t) (nl - n) : strlen(n));
+	}
+	if (pi->controls)
+	    kv_add(&kv, "controls", "yes");
+	kv_addf(&kv, "size", "%llu", (unsigned long long) pi->size);
+	kv_addf(&kv, "text", "%llu", (unsigned long long) pi->text_len);
+	out(ctx, kv_str(&kv));
+    }
+}
