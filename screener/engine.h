@@ -84,6 +84,10 @@ const char *scan_subject(const SCAN *s);            /* raw, NULL: none */
 /* ACT_STRIP: the body ranges to replace, in order, non-overlapping. */
 const STRIP_RANGE *scan_strip_ranges(const SCAN *s, size_t *n);
 
+/* Names of the non-terminal (tag, log) rules that fired, in order; up
+ * to max are stored in names.  Returns how many fired. */
+size_t  scan_fired(const SCAN *s, const char **names, size_t max);
+
 /* Log the verdict (and every log/tag rule that fired) as key=value lines:
  * queue id (may be NULL), direction, action, rule, part, file, match,
  * sender, rcpts. */

@@ -701,3 +701,12 @@ const char *scan_subject(const SCAN *s)
 {
     return s->subject;
 }
+
+size_t  scan_fired(const SCAN *s, const char **names, size_t max)
+{
+    size_t  i;
+
+    for (i = 0; i < s->nlogged && i < max; i++)
+	names[i] = s->conf->rules[s->logged[i]]->name;
+    return s->nlogged;
+}

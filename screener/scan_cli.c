@@ -123,6 +123,7 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
     const TAG_HEADER *tags;
     KVLOG   kv;
     int     rc;
+    const char *first = NULL;
 
     if ((fp = fopen(path, "rb")) == NULL) {
 	fprintf(stderr, "screener: %s: %s\n", path, strerror(errno));
@@ -164,9 +165,9 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
 	kv_add(&kv, "action", action_name(v->action));
 	kv_add(&kv, "rule", v->rule);
 	rc = v->action == ACT_ACCEPT ? 0 : 1;
-    } else if (n || scan_subject_prefix(s)) {
-	kv_add(&kv, "action", "tag");
-	kv_add(&kv, "rule", "-");
+    } else if (scan_fired(s, &first, 1) > 0) {
+	kv_add(&kv, "action", n || scan_subject_prefix(s) ? "tag" : "log");
+	kv_add(&kv, "rule", first);
 	rc = 1;
     } else {
 	kv_add(&kv, "action", "none");

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""t/engine/mkmsgs.py - (re)generate the engine test messages in msgs/.
+
+Each message isolates one MIME feature, condition, action or limit; the
+expected verdicts are in cases.txt.  Run from t/engine: python3 mkmsgs.py
+"""
+import base64, binascii, os
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "msgs")
+CRLF = "\r\n"
+
+
+def w(name, text, eol=CRLF, raw=None):
+    data = raw if raw is not None else text.replace("\n", eol).encode("utf-8", "surrogateescape")
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(data)
+
+
+def hdr(subject="test", frm="alice@example.org", extra=""):
+    return f"From: {frm}\nTo: bob@example.com\nSubject: {subject}\nMessage-ID: <x@example.org>\n{extra}"
+
+
+def multipart(parts, boundary="BOUNDARY", extra_hdr="", close=True, pad=""):
+    s = hdr() + extra_hdr + f'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="{boundary}"\n\nThis is a MIME message.\n'
+    for p in parts:
+        s += f"--{boundary}{pad}\n{p}\n"
+    if close:
+        s += f"--{boundary}--{pad}\n"
+    return s
+
+
+TEXT = "Content-Type: text/plain; charset=us-ascii\n\nHello, nothing to see here.\n"
+B64EXE = base64.b64encode(b"MZ\x90\x00fake executable").decode()
+
+
+def att(hdrs, body=B64EXE, cte="base64"):
+    return f"{hdrs}\nContent-Transfer-Encoding: {cte}\n\n{body}\n"
+
+
+os.makedirs(OUT, exist_ok=True)
+
+# --- plain / no rule ---
+w("plain.eml", hdr() + "\nJust a plain message.\n")
+w("plain-lf.eml", hdr() + "\nJust a plain message.\n", eol="\n")
+
+# --- keywords: subject, folding, RFC 2047 ---
+w("subject-plain.eml", hdr("Update on Project Falcon") + "\nbody\n")
+w("subject-folded.eml", hdr("Update on Project\n   Falcon schedule") + "\nbody\n")
+w("subject-b.eml", hdr("=?UTF-8?B?" + base64.b64encode("Über Project Falcon".encode()).decode() + "?=") + "\nbody\n")
+w("subject-q-adjacent.eml", hdr("=?utf-8?q?Project_Fal?= \n =?utf-8?Q?con_=C3=BCber?=") + "\nbody\n")
+w("subject-latin1.eml", hdr("=?iso-8859-1?q?Projekt_=DCbersicht:?= project =?ISO-8859-1?B?" + base64.b64encode("falcon".encode("latin-1")).decode() + "?=") + "\nbody\n")
+w("body-falcon-split-lines.eml", hdr() + "\nWe need to discuss project\n     falcon tomorrow.\n")
+w("body-falcon-case.eml", hdr() + "\nPROJECT   FALCON\tis ON\n")
+w("body-no-falcon.eml", hdr() + "\nproject falco n is not it, nor projectfalcon.\n")
+
+# --- keywords: body encodings ---
+w("body-b64-split.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+  + "\n".join(base64.encodebytes(("x" * 50 + " please make the wire transfer urgent today " + "y" * 50).encode()).decode().split("\n")) + "\n")
+w("body-qp-softbreak.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+  + "Please do the wire trans=\nfer=20\n  urgent, thanks=2E\n")
+w("body-latin1.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\n"
+  + "This is the Caf\xe9 Secret plan.\n", raw=(hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: 8bit\n\nThis is the Caf\xe9 Secret plan.\n").replace("\n", CRLF).encode("latin-1"))
+w("body-sjis.eml", None, raw=(hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=shift_jis\n\n").replace("\n", CRLF).encode() + "東京 tokyo\r\n meeting\r\n".encode("shift_jis"))
+w("body-utf16-qp.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-16le\nContent-Transfer-Encoding: base64\n\n"
+  + base64.b64encode("The tokyo meeting is moved".encode("utf-16le")).decode() + "\n")
+w("body-html.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n<p>wire   transfer\n urgent</p>\n")
+w("body-html-regex-span.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n<p>wire transfer urgent</p>\n")
+w("text-attachment-kw.eml", multipart([TEXT, "Content-Type: text/plain; name=\"notes.txt\"\nContent-Disposition: attachment; filename=\"notes.txt\"\n\nagenda: the TOKYO meeting\n"]))
+w("binary-attachment-kw.eml", multipart([TEXT, att("Content-Type: application/octet-stream; name=\"data.bin\"", base64.b64encode(b"tokyo meeting").decode())]))
+w("nested-message-kw.eml", multipart([TEXT, "Content-Type: message/rfc822\n\nFrom: x@y.example\nSubject: fwd: the tokyo meeting\n\ninner body\n"]))
+w("nested-message-body-kw.eml", multipart([TEXT, "Content-Type: message/rfc822\n\nFrom: x@y.example\nSubject: fwd\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9 secret\n"]))
+w("header-kw.eml", hdr(extra="X-Mailer: X-Evil-Marker 1.0\n") + "\nbody\n")
+w("header-regex.eml", hdr(extra="X-Campaign: 123456\n") + "\nbody\n")
+w("header-regex-no.eml", hdr(extra="X-Campaign: 1234567\n") + "\nbody\n")
+w("tag-conf.eml", hdr("internal use only: plans") + "\nbody\n")
+w("tag-then-reject.eml", multipart(["Content-Type: text/plain\n\nFor INTERNAL USE\n ONLY.\n", att('Content-Type: application/octet-stream; name="run.exe"')]))
+
+# --- attachments: names ---
+w("exe-name.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="evil.exe"')]))
+w("exe-filename.eml", multipart([TEXT, att('Content-Type: application/octet-stream\nContent-Disposition: attachment; filename="evil.EXE"')]))
+w("exe-name-differs.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="harmless.txt"\nContent-Disposition: attachment; filename="evil.scr"')]))
+w("exe-repeated-param.eml", multipart([TEXT, att('Content-Type: application/octet-stream\nContent-Disposition: attachment; filename="ok.txt"; filename="evil.js"')]))
+w("exe-case-params.eml", multipart([TEXT, att('content-type: Application/Octet-Stream; NAME="evil.exe"\nCONTENT-DISPOSITION: ATTACHMENT')]))
+w("exe-2231.eml", multipart([TEXT, att("Content-Type: application/octet-stream\nContent-Disposition: attachment; filename*=UTF-8''%C3%BCber%2Eexe")]))
+w("exe-2231-cont.eml", multipart([TEXT, att('Content-Type: application/octet-stream\nContent-Disposition: attachment;\n filename*0="very-long-";\n filename*1="name.e";\n filename*2="xe"')]))
+w("exe-2231-cont-enc.eml", multipart([TEXT, att("Content-Type: application/octet-stream\nContent-Disposition: attachment;\n filename*1*=%2E%65xe;\n filename*0*=iso-8859-1'de'%FCber")]))
+w("exe-2047-name.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="=?UTF-8?B?' + base64.b64encode("счёт.exe".encode()).decode() + '?="')]))
+w("exe-quoted-comment.eml", multipart([TEXT, att('Content-Type: application/octet-stream (binary; name="no.txt") ;\n name="a;b \\"c\\".exe" (the real one)')]))
+w("exe-unquoted.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name=evil.exe')]))
+w("exe-windows-path.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="C:\\\\Users\\\\x\\\\evil.exe. . ."')]))
+w("exe-trailing-dots.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="evil.exe..."')]))
+w("exe-rlo.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="=?UTF-8?Q?invoice=E2=80=AEfdp.exe?="')]))
+w("exe-zero-width.eml", multipart([TEXT, att("Content-Type: application/octet-stream\nContent-Disposition: attachment; filename*=UTF-8''evil.e%E2%80%8Bxe")]))
+w("exe-not-ext.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="exe.txt"')]))
+w("exe-uuencode.eml", multipart([TEXT, "Content-Type: application/octet-stream\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 evil.exe\n"
+  + binascii.b2a_uu(b"fake exe").decode() + "`\nend\n"]))
+w("exe-nested-depth3.eml", hdr() + 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="a"\n\n--a\n' + TEXT + '\n--a\nContent-Type: multipart/alternative; boundary="b"\n\n--b\n' + TEXT
+  + '\n--b\nContent-Type: multipart/related; boundary="c"\n\n--c\n' + TEXT + '\n--c\n' + att('Content-Type: application/x-msdownload; name="deep.exe"') + '--c--\n--b--\n--a--\n')
+w("exe-in-message.eml", multipart([TEXT, "Content-Type: message/rfc822\n\n" + multipart([TEXT, att('Content-Type: application/octet-stream; name="inner.exe"')], boundary="inner")]))
+w("exe-missing-close.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="last.exe"')], close=False))
+w("exe-padding.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="padded.exe"')], pad=" \t "))
+w("exe-lf-only.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="lf.exe"')]), eol="\n")
+w("boundary-prefix-line.eml", multipart(["Content-Type: text/plain\n\nline one\n--BOUNDARYX\nContent-Type: application/octet-stream; name=\"fake.exe\"\n\nstill text\n--BOUNDARY-- not a close either\n"]))
+w("boundary-outer-closes-inner.eml", hdr() + 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="outer"\n\n--outer\nContent-Type: multipart/alternative; boundary="inner"\n\n--inner\n'
+  + TEXT + '\n--outer\n' + att('Content-Type: application/octet-stream; name="after.exe"') + '--outer--\n')
+w("single-part-attachment.eml", hdr() + 'MIME-Version: 1.0\nContent-Type: application/octet-stream; name="whole.exe"\nContent-Transfer-Encoding: base64\n\n' + B64EXE + "\n")
+
+# --- attachments: types, globs, size, sha256 ---
+w("strip-rar.eml", multipart([TEXT, att('Content-Type: application/x-rar-compressed; name="a.rar"'), "Content-Type: text/plain\n\nsecond text\n", att('Content-Type: application/x-rar; name="b.rar"')]))
+w("strip-rar-single.eml", hdr() + 'MIME-Version: 1.0\nContent-Type: application/x-rar; name="only.rar"\nContent-Transfer-Encoding: base64\n\nUmFyIRoHAA==\n')
+w("glob-docm.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="Report.DOCM"')]))
+w("glob-invoice.eml", multipart([TEXT, att('Content-Type: application/pdf; name="Invoice-2024-01.pdf"')]))
+w("glob-no.eml", multipart([TEXT, att('Content-Type: application/pdf; name="report-invoice.pdf"')]))
+w("sha256-match.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="sample.bin"', base64.b64encode(b"MALWARE-TEST-CONTENT\n").decode())]))
+w("sha256-nomatch.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="sample.bin"', base64.b64encode(b"MALWARE-TEST-CONTENT!\n").decode())]))
+w("size-big.eml", multipart([TEXT, att('Content-Type: application/pdf; name="big.pdf"', base64.encodebytes(os.urandom(3000) if False else bytes(range(256)) * 12).decode())]))
+w("size-small-encoded-big.eml", multipart([TEXT, att('Content-Type: application/pdf; name="small.pdf"', base64.encodebytes(bytes(range(256)) * 6).decode())]))
+w("size-binary-cte.eml", multipart([TEXT, att('Content-Type: application/pdf; name="raw.pdf"', "A" * 2100, cte="binary")]))
+
+# --- sender / recipient (envelope from cases.txt args) ---
+w("from-bad.eml", hdr(frm='"Friendly" <news@mail.bad.example>') + "\nhello\n")
+w("from-notbad.eml", hdr(frm="news@notbad.example") + "\nhello\n")
+w("combo.eml", hdr(frm="cfo@combo.example") + "\nthe quarterly\n numbers attached\n")
+w("combo-nokw.eml", hdr(frm="cfo@combo.example") + "\nnothing here\n")
+
+# --- limits ---
+deep = hdr() + "MIME-Version: 1.0\n"
+for i in range(15):
+    deep += f'Content-Type: multipart/mixed; boundary="d{i}"\n\n--d{i}\n'
+deep += "Content-Type: text/plain\n\ndeep\n"
+w("limit-depth.eml", deep)
+w("limit-parts.eml", multipart([TEXT] * 60))
+w("limit-header-size.eml", hdr(extra="X-Long: " + "a" * 5000 + "\n") + "\nbody\n")
+w("limit-header-folded-size.eml", hdr(extra="X-Long: " + "\n ".join(["a" * 70] * 80) + "\n") + "\nbody\n")
+w("limit-headers.eml", hdr(extra="".join(f"X-H{i}: v\n" for i in range(150))) + "\nbody\n")
+w("limit-line.eml", hdr() + "\n" + "x" * 10000 + "\n")
+w("limit-part-headers.eml", multipart(["".join(f"X-H{i}: v\n" for i in range(150)) + "Content-Type: text/plain\n\nbody\n"]))
