@@ -499,8 +499,11 @@ static void header_line(MIME_PARSER *mp, const char *l, size_t len, int eol)
 	    field_append(mp, l, len);
 	return;
     }
-    if (first && f == mp->fr && len >= 5 && memcmp(l, "From ", 5) == 0)
-	return;					/* mbox separator */
+    /* An mbox "From " line may start any message, attached ones too. */
+    if ((first || (f->part.in_message && f->nheaders == 0 && !mp->have_field))
+	&& (f == mp->fr || f->part.in_message) && len >= 5
+	&& memcmp(l, "From ", 5) == 0)
+	return;
     flush_field(mp, f);
     if (mp->dead)
 	return;
