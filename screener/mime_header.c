@@ -211,6 +211,27 @@ static const char *skip_cfws(const char *p)
     }
 }
 
+/* The next ';' outside comments and quoted strings. */
+static const char *next_semicolon(const char *p)
+{
+    while (*p) {
+	if (*p == ';')
+	    return p;
+	if (*p == '(') {
+	    p = skip_cfws(p);
+	} else if (*p == '"') {
+	    for (p++; *p && *p != '"'; p++)
+		if (*p == '\\' && p[1])
+		    p++;
+	    if (*p)
+		p++;
+	} else {
+	    p++;
+	}
+    }
+    return NULL;
+}
+
 typedef struct SEG {
     char   *name;                 /* base name, lower case */
     int     index;                /* -1: not a continuation */
@@ -318,7 +339,7 @@ void    mime_parse_params(const char *value, char *tok, size_t toksize,
 	char   *val, *star;
 	size_t  vl = 0;
 
-	if ((p = strchr(p, ';')) == NULL)
+	if ((p = next_semicolon(p)) == NULL)
 	    break;
 	p = skip_cfws(p + 1);
 	n0 = p;

@@ -1,0 +1,416 @@
+/*
+ * engine_unit.c - unit tests of the engine's pieces: decoders, header
+ * decoding, name normalisation, the literal matcher and the regex window
+ * across every chunk split, and the SCAN API as the milter drives it
+ * (early verdicts, tags, strip ranges and the rewrite).
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "engine.h"
+#include "mime_decode.h"
+#include "mime_header.h"
+#include "mymalloc.h"
+#include "rules.h"
+#include "tap.h"
+#include "textmatch.h"
+
+/* Decode s in two pieces split at every position; all must agree. */
+static void decode_splits(CTE cte, const char *in, const char *want,
+			          const char *what)
+{
+    size_t  len = strlen(in), cut, wl = strlen(want);
+    int     good = 1;
+
+    for (cut = 0; cut <= len; cut++) {
+	unsigned char out[1024];
+	DECODER d;
+	size_t  n;
+
+	decoder_init(&d, cte);
+	n = decoder_run(&d, (const unsigned char *) in, cut, out);
+	n += decoder_run(&d, (const unsigned char *) in + cut, len - cut,
+			 out + n);
+	n += decoder_finish(&d, out + n);
+	if (n != wl || memcmp(out, want, wl) != 0) {
+	    good = 0;
+	    printf("# split at %zu: got '%.*s'\n", cut, (int) n, out);
+	    break;
+	}
+    }
+    ok(good, "%s: every split decodes alike", what);
+}
+
+static void test_decoders(void)
+{
+    decode_splits(CTE_BASE64, "aGVsbG8g\r\nd29y\r\nbGQ=\r\n", "hello world",
+		  "base64 with line breaks and padding");
+    decode_splits(CTE_BASE64, "aGVsbG8gd29ybGQ", "hello world",
+		  "base64 without padding");
+    decode_splits(CTE_BASE64, "a G!V*s\tbG8=", "hello", "base64 with junk");
+    decode_splits(CTE_QP, "wire trans=\r\nfer=20urgent=3D=\nx\r\n",
+		  "wire transfer urgent=x\r\n", "QP soft breaks and escapes");
+    decode_splits(CTE_QP, "a=ZZb=4", "a=ZZb=4", "QP bad escapes kept");
+    decode_splits(CTE_QP, "a=  \r\nb", "ab", "QP padded soft break");
+    decode_splits(CTE_UUENCODE, "begin 644 x.exe\n(9F%K92!E>&4 \n`\nend\n",
+		  "fake exe", "uuencode");
+    is_int(cte_by_name("BASE64"), CTE_BASE64, "CTE names caseless");
+    is_int(cte_by_name("7bit"), CTE_IDENTITY, "7bit is identity");
+}
+
+static void param_cb(void *ctx, const char *name, const char *value)
+{
+    char   *acc = ctx;
+
+    snprintf(acc + strlen(acc), 1024 - strlen(acc), "[%s=%s]", name, value);
+}
+
+static void params(const char *value, const char *want_tok,
+		           const char *want, const char *what)
+{
+    char    tok[64], acc[1024] = "";
+
+    mime_parse_params(value, tok, sizeof(tok), param_cb, acc);
+    is_str(tok, want_tok, "%s: token", what);
+    is_str(acc, want, "%s: parameters", what);
+}
+
+#define T1 "=?utf-8?q?Project_Fal?= \r\n =?UTF-8?B?Y29u?= x"
+#define T2 "=?utf-8?B?w7w=?==?utf-8?B?w7w=?="
+#define T3 "=?utf-8?B?4oI=?= =?utf-8?B?rA==?="
+#define T4 "a =?iso-8859-1?q?caf=E9?= b"
+#define T5 "=?bogus?x?abc?= =?nosuch-charset?q?ok?="
+#define T6 "=?utf-8?q?x"
+
+static void test_headers(void)
+{
+    char    out[256], buf[256];
+
+    rfc2047_decode(T1, strlen(T1),
+		   out, sizeof(out));
+    is_str(out, "Project Falcon x", "2047: adjacent words joined");
+    rfc2047_decode(T2, strlen(T2), out, sizeof(out));
+    is_str(out, "\xc3\xbc\xc3\xbc", "2047: words without space between");
+    rfc2047_decode(T3, strlen(T3), out, sizeof(out));
+    is_str(out, "\xe2\x82\xac", "2047: character split across two words");
+    rfc2047_decode(T4, strlen(T4), out, sizeof(out));
+    is_str(out, "a caf\xc3\xa9 b", "2047: latin-1 to UTF-8, spaces kept");
+    rfc2047_decode(T5, strlen(T5), out, sizeof(out));
+    is_str(out, "=?bogus?x?abc?= ok", "2047: bad encoding kept, unknown "
+	   "charset passed through");
+    rfc2047_decode(T6, strlen(T6), out, sizeof(out));
+    is_str(out, "=?utf-8?q?x", "2047: unterminated word kept");
+
+    params("Application/PDF; NAME=\"a b.pdf\"; Charset=x", "application/pdf",
+	   "[name=a b.pdf][charset=x]", "names any case, quoted value");
+    params("attachment (c; filename=no) ; filename=\"a;\\\"b\\\".exe\" (x)",
+	   "attachment", "[filename=a;\"b\".exe]", "comments and escapes");
+    params("attachment; filename*=UTF-8''%C3%BCber%2Eexe", "attachment",
+	   "[filename=\xc3\xbc" "ber.exe]", "2231 charset and percent");
+    params("attachment; filename*1=\"b.e\"; filename*0=\"a\"; "
+	   "filename*2*=%78e", "attachment", "[filename=ab.exe]",
+	   "2231 continuations out of order, mixed");
+    params("attachment; filename*0*=iso-8859-1'de'%FC; filename*1=x.exe",
+	   "attachment", "[filename=\xc3\xbcx.exe]", "2231 charset from "
+	   "segment 0");
+    params("inline; filename=a.txt; filename=b.exe", "inline",
+	   "[filename=a.txt][filename=b.exe]", "repeated parameter: both");
+    params("x; name=\"=?utf-8?B?w7wuZXhl?=\"", "x", "[name=\xc3\xbc.exe]",
+	   "encoded word inside a quoted name");
+    params("text/plain; name=my file.exe", "text/plain",
+	   "[name=my file.exe]", "unquoted value with a space");
+
+    strcpy(buf, "a\r\n b\n\tc");
+    hdr_unfold(buf);
+    is_str(buf, "a b\tc", "unfolding");
+}
+
+static void addr_cb(void *ctx, const char *a)
+{
+    char   *acc = ctx;
+
+    snprintf(acc + strlen(acc), 256 - strlen(acc), "[%s]", a);
+}
+
+static void test_addresses(void)
+{
+    char    acc[256] = "";
+
+    hdr_addresses("\"Doe, John\" <j@x.example>, plain@y.example (c, d), "
+		  "Group Name z@z.example", addr_cb, acc);
+    is_str(acc, "[j@x.example][plain@y.example][z@z.example]",
+	   "From addresses: display names, comments");
+}
+
+static void norm(const char *in, const char *want, int want_ctl)
+{
+    char    out[ATTACH_NAME_MAX];
+    int     ctl;
+
+    attach_normalise(in, out, &ctl);
+    is_str(out, want, "normalise '%s'", in);
+    is_int(ctl, want_ctl, "control characters reported for '%s'", in);
+}
+
+static void test_names(void)
+{
+    norm("C:\\Temp\\EVIL.Exe. . ", "evil.exe", 0);
+    norm("../../x/a.js", "a.js", 0);
+    norm("d:a.scr", "a.scr", 0);
+    norm("invoice\xe2\x80\xae" "fdp.exe", "invoicefdp.exe", 1);
+    norm("a.e\xe2\x80\x8bxe", "a.exe", 1);
+    norm("\xef\xbb\xbf" "b.bat", "b.bat", 1);
+    is_str(attach_ext("a.tar.gz"), "gz", "extension is after the last dot");
+    is_str(attach_ext("noext"), "", "no extension");
+}
+
+static int hits;
+
+static void count_hit(void *ctx, uint32_t id)
+{
+    hits++;
+}
+
+static void test_matcher(void)
+{
+    char   *w[3];
+    size_t  owner[3] = {0, 0, 1};
+    AC_AUTOMATON *ac;
+    const char *text = "We discuss PROJECT\r\n   falcon and wire  transfers";
+    size_t  len = strlen(text), a, b;
+    int     good = 1;
+
+    w[0] = keyword_normalise("  Project \t Falcon ");
+    w[1] = keyword_normalise("falcon and");
+    w[2] = keyword_normalise("wire transfer");
+    is_str(w[0], "project falcon", "keyword normalised");
+    ac = ac_build(w, owner, 3);
+    /* Every split into three chunks finds all three words. */
+    for (a = 0; a <= len && good; a++)
+	for (b = a; b <= len && good; b++) {
+	    AC_STREAM st;
+
+	    hits = 0;
+	    ac_stream_init(&st);
+	    ac_feed(ac, &st, text, a, count_hit, NULL);
+	    ac_feed(ac, &st, text + a, b - a, count_hit, NULL);
+	    ac_feed(ac, &st, text + b, len - b, count_hit, NULL);
+	    if (hits != 3) {
+		good = 0;
+		printf("# split %zu/%zu: %d hits\n", a, b, hits);
+	    }
+	}
+    ok(good, "literal matcher: every 3-way split finds every word");
+    hits = 0;
+    {
+	AC_STREAM st;
+
+	ac_stream_init(&st);
+	ac_feed(ac, &st, "projectfalcon project-falcon", 28, count_hit, NULL);
+    }
+    is_int(hits, 0, "no match without the space");
+    ac_free(ac);
+    myfree(w[0]);
+    myfree(w[1]);
+    myfree(w[2]);
+}
+
+static int rx_found;
+static size_t rx_calls;
+
+static void rx_run(void *ctx, const char *buf, size_t len)
+{
+    rx_calls++;
+    if (len >= 6 && memmem(buf, len, "NEEDLE", 6))
+	rx_found = 1;
+}
+
+static void test_window(void)
+{
+    size_t  pos, good = 1;
+    char   *text = mymalloc(3 * RX_WINDOW);
+
+    /* A short match placed across each window edge is seen. */
+    for (pos = RX_WINDOW - 8; pos < RX_WINDOW + 2 && good; pos++) {
+	RX_WIN w;
+	size_t  i;
+
+	memset(text, 'x', 3 * RX_WINDOW);
+	memcpy(text + pos, "NEEDLE", 6);
+	rxw_init(&w);
+	rx_found = 0;
+	for (i = 0; i < 3 * RX_WINDOW; i += 1000)
+	    rxw_feed(&w, text + i, 3 * RX_WINDOW - i < 1000 ? 3 * RX_WINDOW - i
+		     : 1000, rx_run, NULL);
+	rxw_flush(&w, rx_run, NULL);
+	rxw_free(&w);
+	if (!rx_found)
+	    good = 0;
+    }
+    ok(good, "regex window: match across the window edge found");
+    myfree(text);
+}
+
+/* The SCAN API as the milter drives it. */
+
+static const char *conf_text =
+"rules = (\n"
+" { name = \"snd\"; sender = { domains = [ \"bad.example\" ]; }; action = \"reject\"; },\n"
+" { name = \"rc\"; recipient = { addresses = [ \"x@y.example\" ]; }; action = \"hold\"; },\n"
+" { name = \"t\"; keywords = { words = [ \"hello\" ]; }; action = \"tag\";\n"
+"   tag_header = \"X-T: yes\"; subject_prefix = \"[T]\"; },\n"
+" { name = \"st\"; attachment = { extensions = [ \"zip\" ]; }; action = \"strip\"; },\n"
+" { name = \"kw\"; keywords = { words = [ \"stop now\" ]; }; action = \"discard\"; }\n"
+");\n";
+
+static SCONF *load_conf(void)
+{
+    char    path[] = "/tmp/engine_unit_XXXXXX";
+    int     fd = mkstemp(path);
+    CFG_ERRS e;
+    SCONF  *c;
+
+    if (write(fd, conf_text, strlen(conf_text)) < 0)
+	return NULL;
+    close(fd);
+    cfg_errs_init(&e, path);
+    c = sconf_load(path, &e);
+    if (c == NULL)
+	cfg_errs_print(&e);
+    cfg_errs_free(&e);
+    unlink(path);
+    return c;
+}
+
+static const char *body =
+"--b\r\n"
+"Content-Type: text/plain\r\n\r\n"
+"hello there\r\n"
+"--b\r\n"
+"Content-Type: application/zip; name=\"a.zip\"\r\n"
+"Content-Transfer-Encoding: base64\r\n\r\n"
+"UEsDBA==\r\n"
+"--b\r\n"
+"Content-Type: application/zip; name=\"b.ZIP\"\r\n\r\n"
+"PK\r\n"
+"--b--\r\n";
+
+static void test_scan(SCONF *c)
+{
+    SCAN   *s;
+    const VERDICT *v;
+    size_t  n, i;
+    const TAG_HEADER *t;
+    const STRIP_RANGE *r;
+    FILE   *in, *out;
+    char    res[2048];
+    size_t  got;
+
+    s = scan_new(c, DIR_INBOUND);
+    is_int(scan_sender(s, "<a@mail.bad.example>"), 1, "sender rule decides at MAIL");
+    v = scan_verdict(s);
+    is_str(v->rule, "snd", "sender rule name");
+    is_str(v->reply, "550 5.7.1 Message rejected by policy", "default reject reply");
+    scan_free(s);
+
+    s = scan_new(c, DIR_INBOUND);
+    is_int(scan_sender(s, "a@notbad.example"), 0, "label boundary: notbad.example no match");
+    is_int(scan_rcpt(s, "z@y.example"), 0, "other recipient: no verdict");
+    is_int(scan_rcpt(s, "X@Y.example"), 1, "recipient rule decides at RCPT");
+    is_int(scan_verdict(s)->action, ACT_HOLD, "hold");
+    scan_free(s);
+
+    /* Milter API, body cut at every byte: tags, then strip at EOM. */
+    s = scan_new(c, DIR_OUTBOUND);
+    scan_sender(s, "");
+    scan_rcpt(s, "a@b.example");
+    scan_header(s, "Subject", "hi");
+    scan_header(s, "Content-Type", "multipart/mixed;\r\n boundary=b");
+    is_int(scan_eoh(s), 0, "eoh: nothing yet");
+    for (i = 0; i < strlen(body); i++)
+	if (scan_body(s, body + i, 1))
+	    break;
+    is_int(i, strlen(body), "strip does not end the body early");
+    is_int(scan_eom(s), 1, "eom: terminal");
+    v = scan_verdict(s);
+    is_int(v->action, ACT_STRIP, "strip verdict");
+    is_str(v->filename, "a.zip", "strip verdict names the first file");
+    t = scan_tag_headers(s, &n);
+    ok(n == 1 && strcmp(t[0].name, "X-T") == 0 && strcmp(t[0].value, "yes") == 0,
+       "tag header recorded");
+    is_str(scan_subject_prefix(s), "[T]", "subject prefix");
+    is_str(scan_subject(s), "hi", "raw subject");
+    r = scan_strip_ranges(s, &n);
+    is_int(n, 2, "two strip ranges");
+    ok(n == 2 && strncmp(body + r[0].start, "Content-Type: application/zip; name=\"a.zip\"", 40) == 0
+       && strncmp(body + r[0].end, "\r\n--b\r\n", 7) == 0, "range 1 covers part 1.2 exactly");
+    ok(n == 2 && strncmp(body + r[1].end, "\r\n--b--", 7) == 0, "range 2 ends before the close delimiter");
+    scan_strip_headers(s, &n);
+    is_int(n, 0, "no header changes for a multipart strip");
+    in = tmpfile();
+    out = tmpfile();
+    fputs(body, in);
+    rewind(in);
+    is_int(strip_rewrite(s, in, out), 0, "strip_rewrite ok");
+    rewind(out);
+    got = fread(res, 1, sizeof(res) - 1, out);
+    res[got] = 0;
+    ok(strstr(res, "UEsDBA") == NULL && strstr(res, "PK\r\n") == NULL
+       && strstr(res, "hello there") && strstr(res, "--b--\r\n"),
+       "rewritten body: parts gone, rest kept");
+    fclose(in);
+    fclose(out);
+    scan_log(s, "ABC123");
+    scan_free(s);
+
+    /* scan_data: keyword split across chunks; early return. */
+    s = scan_new(c, DIR_INBOUND);
+    {
+	const char *m = "Subject: x\r\n\r\nplease stop\r\n   NOW and then more\r\n";
+	int     rc = 0;
+
+	for (i = 0; m[i] && !rc; i++)
+	    rc = scan_data(s, m + i, 1);
+	is_int(rc, 1, "keyword across lines decides during the body");
+	ok(m[i] != 0, "decided before the end of the message");
+	is_int(scan_verdict(s)->action, ACT_DISCARD, "discard");
+    }
+    scan_free(s);
+
+    /* Single-part attachment: whole-body strip and header changes. */
+    s = scan_new(c, DIR_INBOUND);
+    scan_header(s, "Content-Type", "application/zip; name=all.zip");
+    scan_eoh(s);
+    scan_body(s, "PK..", 4);
+    scan_eom(s);
+    r = scan_strip_ranges(s, &n);
+    ok(n == 1 && r[0].start == 0 && r[0].end == 4, "whole body range");
+    t = scan_strip_headers(s, &n);
+    ok(n == 3 && strcmp(t[0].name, "Content-Type") == 0 && t[2].value == NULL,
+       "whole body: Content-Type replaced, Content-Disposition deleted");
+    scan_free(s);
+}
+
+int     main(void)
+{
+    SCONF  *c;
+
+    test_decoders();
+    test_headers();
+    test_addresses();
+    test_names();
+    test_matcher();
+    test_window();
+    c = load_conf();
+    ok(c != NULL, "config loads");
+    if (c) {
+	test_scan(c);
+	sconf_unref(c);
+    }
+    return tap_done();
+}
