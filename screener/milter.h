@@ -30,6 +30,7 @@ typedef struct MSG {
     char    queue_id[QUEUE_ID_MAX];       /* "" until Postfix tells us */
     STRLIST rcpts_raw;            /* RCPT arguments as given (delrcpt) */
     STRLIST rcpts;                /* cleaned addresses (log, header) */
+    STRLIST hdr_names;            /* header field names, in order */
     int     decided;              /* a terminal verdict is known */
     int     logged;               /* scan_log() done */
     int     failed;               /* internal error seen: on_error */

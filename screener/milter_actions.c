@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "kvlog.h"
@@ -265,72 +266,84 @@ static int apply_redirect(SMFICTX *ctx, MSG *msg, const VERDICT *v)
     return 0;
 }
 
-/* Send spool[from, to) as replacement body. */
-static int replace_span(SMFICTX *ctx, MSG *msg, unsigned char *buf,
-			        uint64_t from, uint64_t to)
+/* strip_rewrite() writes the new body to a stdio stream; this one hands
+ * what it is given straight to smfi_replacebody, so there is no second
+ * copy of the body on disk. */
+static ssize_t replace_write(void *cookie, const char *buf, size_t len)
 {
-    ssize_t n;
-    size_t  want;
+    size_t  done = 0, n;
 
-    while (from < to) {
-	want = (to - from) > REPLACE_CHUNK ? REPLACE_CHUNK : (size_t) (to - from);
-	n = pread(msg->spool_fd, buf, want, (off_t) from);
-	if (n < 0 && errno == EINTR)
+    while (done < len) {
+	n = len - done > REPLACE_CHUNK ? REPLACE_CHUNK : len - done;
+	if (smfi_replacebody((SMFICTX *) cookie, (unsigned char *) buf + done,
+			     (int) n) != MI_SUCCESS)
+	    return 0;                     /* stdio: 0 means error */
+	done += n;
+    }
+    return (ssize_t) len;
+}
+
+/* Header changes of a whole-message strip: NULL value deletes every
+ * field of that name, else the first is replaced (or one added) and any
+ * others deleted.  Indexes count fields of that name as Postfix got them. */
+static int strip_header_changes(SMFICTX *ctx, MSG *msg)
+{
+    const TAG_HEADER *h = NULL;
+    size_t  n, i, k, count;
+
+    h = scan_strip_headers(msg->scan, &n);
+    for (i = 0; i < n; i++) {
+	for (count = 0, k = 0; k < msg->hdr_names.n; k++)
+	    count += strcasecmp(msg->hdr_names.v[k], h[i].name) == 0;
+	for (k = count; k > (h[i].value ? 1 : 0); k--)
+	    if (smfi_chgheader(ctx, (char *) h[i].name, (int) k, NULL)
+		!= MI_SUCCESS)
+		return -1;
+	if (h[i].value == NULL)
 	    continue;
-	if (n <= 0) {
-	    msg_warn("spool read: %s", n < 0 ? strerror(errno) : "short file");
+	if (count > 0 ? smfi_chgheader(ctx, (char *) h[i].name, 1,
+				       (char *) h[i].value) != MI_SUCCESS
+	    : smfi_addheader(ctx, (char *) h[i].name,
+			     (char *) h[i].value) != MI_SUCCESS)
 	    return -1;
-	}
-	if (smfi_replacebody(ctx, buf, (int) n) != MI_SUCCESS)
-	    return -1;
-	from += (uint64_t) n;
     }
     return 0;
 }
 
 static int apply_strip(SMFICTX *ctx, MSG *msg, const char **why)
 {
-    const STRIP_RANGE *r;
-    unsigned char *buf;
-    uint64_t pos = 0;
-    size_t  n, i;
-    int     rc = 0;
+    static cookie_io_functions_t io = {.write = replace_write};
+    FILE   *in = NULL, *out = NULL;
+    size_t  n;
+    int     fd, rc = -1;
 
-    r = scan_strip_ranges(msg->scan, &n);
+    (void) scan_strip_ranges(msg->scan, &n);
     if (n == 0)
 	return 0;
-    if (msg->spool_overflow || msg->spool_error
+    if (msg->spool_overflow || msg->spool_error || msg->spool_fd < 0
 	|| msg->spool_len != msg->body_len) {
 	*why = msg->spool_overflow ? "strip: body larger than milter.spool_max"
 	    : "strip: body spool failed";
 	return -1;
     }
-    for (i = 0; i < n; i++) {
-	if (r[i].start < pos || r[i].end < r[i].start
-	    || r[i].end > msg->spool_len) {
-	    *why = "strip: engine returned an invalid range";
-	    return -1;
-	}
-	pos = r[i].end;
+    *why = "strip: replacing the body failed";
+    if ((fd = dup(msg->spool_fd)) < 0 || lseek(fd, 0, SEEK_SET) < 0
+	|| (in = fdopen(fd, "r")) == NULL) {
+	if (fd >= 0)
+	    close(fd);
+	return -1;
     }
-    if (msg->spool_len == 0)
-	return 0;
-    buf = mymalloc(REPLACE_CHUNK);
-    pos = 0;
-    for (i = 0; i < n && rc == 0; i++) {
-	rc = replace_span(ctx, msg, buf, pos, r[i].start);
-	if (rc == 0 && r[i].notice[0]
-	    && smfi_replacebody(ctx, (unsigned char *) r[i].notice,
-				(int) strnlen(r[i].notice, sizeof(r[i].notice)))
-	    != MI_SUCCESS)
+    if ((out = fopencookie(ctx, "w", io)) != NULL) {
+	setvbuf(out, NULL, _IOFBF, REPLACE_CHUNK);
+	rc = strip_rewrite(msg->scan, in, out);
+	if (fclose(out) == EOF)
 	    rc = -1;
-	pos = r[i].end;
     }
-    if (rc == 0)
-	rc = replace_span(ctx, msg, buf, pos, msg->spool_len);
-    myfree(buf);
-    if (rc < 0)
-	*why = "strip: replacing the body failed";
+    fclose(in);
+    if (rc == 0 && strip_header_changes(ctx, msg) < 0) {
+	*why = "strip: changing the top-level header failed";
+	rc = -1;
+    }
     return rc;
 }
 

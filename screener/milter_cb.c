@@ -135,6 +135,8 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 
     if (msg == NULL)
 	return act_error(ctx, conn, NULL, "header without MAIL");
+    /* names only, for whole-message strip's header changes */
+    strlist_addn(&msg->hdr_names, name, strnlen(name, 256));
     if (msg->decided)
 	return act_early(ctx, conn, msg);
     if (scan_header(msg->scan, name, value))
