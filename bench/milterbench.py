@@ -1,0 +1,322 @@
+"""milterbench.py - pieces of the milter benchmark (bench/run-milter-bench).
+
+A private Postfix on loopback relaying everything to smtp-sink, a
+generated corpus, a parallel SMTP client (one message per connection,
+worker processes so the client is not the bottleneck), and helpers to
+start the screener and the null milter.  Whatever it starts it stops.
+"""
+import base64
+import multiprocessing
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+SMTP_PORT = 2725
+SINK_PORT = 2726
+
+MAIN_CF = """\
+compatibility_level = 3.6
+queue_directory = {d}/spool
+data_directory = {d}/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = bench.example
+mydomain = example
+myorigin = bench.example
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relayhost = [127.0.0.1]:{sink}
+maillog_file = {d}/maillog
+maillog_file_prefixes = /tmp, /var, /work
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+smtputf8_enable = no
+message_size_limit = 60000000
+default_process_limit = 200
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+smtpd_client_message_rate_limit = 0
+smtpd_recipient_restrictions = permit_mynetworks, reject
+default_destination_concurrency_limit = 40
+smtp_connection_cache_on_demand = yes
+milter_default_action = tempfail
+milter_protocol = 6
+milter_content_timeout = 300s
+in_flow_delay = 0
+"""
+
+MASTER_CF = """\
+127.0.0.1:{port} inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+smtp      unix  - - n - - smtp
+relay     unix  - - n - - smtp
+showq     unix  n - n - - showq
+error     unix  - - n - - error
+retry     unix  - - n - - error
+discard   unix  - - n - - discard
+local     unix  - n n - - local
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+
+class Postfix:
+    """A private Postfix instance in directory d; smtpd on SMTP_PORT."""
+
+    def __init__(self, d, port=SMTP_PORT, sink=SINK_PORT):
+        self.d, self.port, self.sink = d, port, sink
+        self.etc = os.path.join(d, "etc")
+        os.makedirs(self.etc, exist_ok=True)
+        os.makedirs(os.path.join(d, "spool"), exist_ok=True)
+        os.makedirs(os.path.join(d, "data"), exist_ok=True)
+        shutil.chown(os.path.join(d, "data"), "postfix", "postfix")
+        with open(os.path.join(self.etc, "main.cf"), "w") as f:
+            f.write(MAIN_CF.format(d=d, sink=sink))
+        with open(os.path.join(self.etc, "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(port=port))
+
+    def postconf(self, *settings):
+        subprocess.run(["postconf", "-c", self.etc, "-e"] + list(settings),
+                       check=True)
+
+    def postfix(self, *args, check=True):
+        r = subprocess.run(["postfix", "-c", self.etc] + list(args),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError("postfix %s: %s" % (" ".join(args), r.stdout))
+        return r
+
+    def start(self):
+        self.postfix("check", check=False)
+        self.postfix("start")
+        wait_port(self.port)
+
+    def reload(self):
+        self.postfix("reload")
+        time.sleep(1.5)
+        wait_port(self.port)
+
+    def stop(self):
+        self.postfix("stop", check=False)
+
+    def queue_empty(self):
+        for sub in ("incoming", "active", "deferred", "maildrop", "hold"):
+            for _root, _dirs, files in os.walk(os.path.join(self.d, "spool", sub)):
+                if files:
+                    return False
+        return True
+
+    def wait_drained(self, timeout=600):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.queue_empty():
+                return True
+            time.sleep(0.05)
+        return False
+
+
+def wait_port(port, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on port %d" % port)
+
+
+def wait_path(path, timeout=20):
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(path):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("%s did not appear" % path)
+
+
+class Proc:
+    """A background process, stopped by PID."""
+
+    def __init__(self, argv, **kw):
+        self.p = subprocess.Popen(argv, **kw)
+
+    @property
+    def pid(self):
+        return self.p.pid
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+            try:
+                self.p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+
+
+# --- corpus ---------------------------------------------------------------
+
+WORDS = ("the report quarterly meeting figures attached please review "
+         "project budget schedule customer invoice delivery update team "
+         "office product market sales growth plan analysis result data "
+         "summary next week monday friday thanks regards").split()
+
+
+def _text(rnd, nbytes):
+    out, n = [], 0
+    while n < nbytes:
+        line = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(8, 14)))
+        out.append(line)
+        n += len(line) + 2
+    return "\r\n".join(out) + "\r\n"
+
+
+def make_message(rnd, i):
+    """One corpus message: plain, HTML alternative, or (20%) with a
+    50-200 KB base64 attachment."""
+    hdr = ("From: sender%d@outside.example\r\nTo: user%d@inside.example\r\n"
+           "Subject: %s %d\r\nMessage-ID: <bench%d@outside.example>\r\n"
+           "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
+           % (i, i % 50, rnd.choice(WORDS), i, i))
+    kind = rnd.random()
+    if kind < 0.2:
+        att = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(37000, 150000)))
+        b64 = base64.encodebytes(att).decode().replace("\n", "\r\n")
+        body = ("--B1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" +
+                _text(rnd, rnd.randint(1000, 4000)) +
+                "--B1\r\nContent-Type: application/pdf; name=\"doc%d.pdf\"\r\n"
+                "Content-Disposition: attachment; filename=\"doc%d.pdf\"\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n" % (i, i) + b64 +
+                "--B1--\r\n")
+        return hdr + "Content-Type: multipart/mixed; boundary=\"B1\"\r\n\r\n" + body
+    if kind < 0.6:
+        t = _text(rnd, rnd.randint(8000, 24000))
+        html = "<html><body><p>" + t.replace("\r\n", "</p>\r\n<p>") + "</p></body></html>\r\n"
+        body = ("--A1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" + t +
+                "--A1\r\nContent-Type: text/html; charset=us-ascii\r\n"
+                "Content-Transfer-Encoding: quoted-printable\r\n\r\n" + html +
+                "--A1--\r\n")
+        return hdr + "Content-Type: multipart/alternative; boundary=\"A1\"\r\n\r\n" + body
+    return (hdr + "Content-Type: text/plain; charset=us-ascii\r\n\r\n" +
+            _text(rnd, rnd.randint(5000, 30000)))
+
+
+def make_corpus(n, seed=42):
+    rnd = random.Random(seed)
+    return [make_message(rnd, i).encode() for i in range(n)]
+
+
+# 100 keyword rules and 20 extension rules that never match the corpus, so
+# every message is screened to its end.
+KEYWORDS = ["zqx%03dword" % i for i in range(100)]
+EXTENSIONS = ["x%02d" % i for i in range(20)]
+
+
+def screener_conf(path, socket_spec):
+    rules = []
+    for i, w in enumerate(KEYWORDS):
+        rules.append('{ name = "kw%d"; keywords = { words = ["%s"]; in = ["subject", "body"]; }; '
+                     'action = "reject"; }' % (i, w))
+    for i, x in enumerate(EXTENSIONS):
+        rules.append('{ name = "ext%d"; attachment = { extensions = ["%s"]; }; '
+                     'action = "reject"; }' % (i, x))
+    with open(path, "w") as f:
+        f.write('milter = { socket = "%s"; user = ""; pidfile = ""; socket_group = "postfix"; };\n'
+                % socket_spec)
+        f.write("rules = (\n  " + ",\n  ".join(rules) + "\n);\n")
+
+
+def pcre_tables(d):
+    """Postfix's own body_checks / mime_header_checks with the same rules."""
+    body = os.path.join(d, "body_checks.pcre")
+    mime = os.path.join(d, "mime_header_checks.pcre")
+    head = os.path.join(d, "header_checks.pcre")
+    with open(body, "w") as f:
+        for w in KEYWORDS:
+            f.write("/%s/i REJECT keyword\n" % w)
+    with open(mime, "w") as f:
+        for x in EXTENSIONS:
+            f.write("/^Content-(Disposition|Type):.*name\\s*=\\s*\"?[^\"]*\\.%s\"?\\s*$/i REJECT extension\n" % x)
+    with open(head, "w") as f:
+        for w in KEYWORDS:
+            f.write("/^Subject:.*%s/i REJECT keyword\n" % w)
+    return body, mime, head
+
+
+# --- client ---------------------------------------------------------------
+
+def _send_one(port, msg, i):
+    s = socket.create_connection(("127.0.0.1", port), 30)
+    f = s.makefile("rb")
+
+    def expect(code):
+        while True:
+            line = f.readline()
+            if not line:
+                raise RuntimeError("connection closed")
+            if line[3:4] != b"-":
+                if not line.startswith(code):
+                    raise RuntimeError(line.decode(errors="replace").strip())
+                return line
+    expect(b"220")
+    s.sendall(b"EHLO client.example\r\n"); expect(b"250")
+    s.sendall(b"MAIL FROM:<sender%d@outside.example>\r\n" % i); expect(b"250")
+    s.sendall(b"RCPT TO:<user%d@inside.example>\r\n" % (i % 50)); expect(b"250")
+    s.sendall(b"DATA\r\n"); expect(b"354")
+    s.sendall(msg + b".\r\n"); expect(b"250")
+    s.sendall(b"QUIT\r\n")
+    s.close()
+
+
+def _worker(args):
+    port, corpus, idx = args
+    errors = 0
+    for i in idx:
+        try:
+            _send_one(port, corpus[i], i)
+        except Exception:           # counted, reported by the caller
+            errors += 1
+    return errors
+
+
+def send_all(port, corpus, parallel=16):
+    """Send every message once, one per connection; returns
+    (seconds until sent and delivered-or-queued, errors)."""
+    idx = list(range(len(corpus)))
+    chunks = [(port, corpus, idx[k::parallel]) for k in range(parallel)]
+    t0 = time.time()
+    with multiprocessing.get_context("fork").Pool(parallel) as pool:
+        errors = sum(pool.map(_worker, chunks))
+    return time.time() - t0, errors
+
+
+def rss_kb(pid):
+    """(current, peak) resident set of a process in KB."""
+    cur = peak = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                cur = int(line.split()[1])
+            elif line.startswith("VmHWM:"):
+                peak = int(line.split()[1])
+    return cur, peak
