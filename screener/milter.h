@@ -107,6 +107,8 @@ void    signals_stop(void);
 void    sock_open(const char *spec, int mode, const char *group);
 /* Make accepted TCP connections acknowledge at once (TCP_QUICKACK). */
 void    sock_quickack_enable(void);
+/* Poke the listener so that smfi_stop() need not wait for its poll. */
+void    sock_wake(void);
 
 /* milter_cb.c */
 struct smfiDesc *milter_desc(void);

@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "cfgutil.h"
 #include "milter.h"
@@ -115,6 +116,34 @@ int     sigwait(const sigset_t *set, int *sig)
     }
 }
 
+static volatile int stopped;
+
+static void *stopper(void *arg)
+{
+    (void) arg;
+    smfi_stop();
+    __atomic_store_n(&stopped, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+/* smfi_stop() blocks until libmilter's listener wakes up; wake it. */
+static void stop_milter(void)
+{
+    struct timespec ts = {0, 100 * 1000 * 1000};
+    pthread_t t;
+    int     i;
+
+    if (pthread_create(&t, NULL, stopper, NULL) != 0) {
+	smfi_stop();
+	return;
+    }
+    for (i = 0; i < 100 && !__atomic_load_n(&stopped, __ATOMIC_SEQ_CST); i++) {
+	sock_wake();
+	nanosleep(&ts, NULL);
+    }
+    (void) pthread_join(t, NULL);
+}
+
 static void *signal_main(void *arg)
 {
     sigset_t set;
@@ -136,7 +165,7 @@ static void *signal_main(void *arg)
 	    (void) reload_now();
 	} else {
 	    msg_info("SIGTERM: finishing");
-	    smfi_stop();
+	    stop_milter();
 	    return NULL;
 	}
     }

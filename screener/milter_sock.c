@@ -21,9 +21,12 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <grp.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -31,8 +34,11 @@
 
 #include "milter.h"
 #include "msg.h"
+#include "mymalloc.h"
 
 #define QUICK_FD_MAX 65536
+
+static char *listen_spec;          /* for sock_wake() */
 
 static unsigned char quick[QUICK_FD_MAX];     /* fd is a TCP session */
 static int quick_on;
@@ -102,6 +108,7 @@ void    sock_open(const char *spec, int mode, const char *group)
 
     if (smfi_setconn((char *) spec) != MI_SUCCESS)
 	msg_fatal("bad milter socket \"%s\"", spec);
+    listen_spec = mystrdup(spec);
     if (mode <= 0)
 	mode = 0660;
     /* Never a moment with a wider mode than configured. */
@@ -120,4 +127,46 @@ void    sock_open(const char *spec, int mode, const char *group)
 	else if (chown(path, (uid_t) -1, gr->gr_gid) < 0)
 	    msg_fatal("chown %s: %s", path, strerror(errno));
     }
+}
+
+/*
+ * smfi_stop() waits for libmilter's listener, which holds its lock while
+ * it polls the listening socket for up to 5 seconds.  A connection to
+ * our own socket ends that poll at once; the session libmilter starts
+ * for it ends when we close.  Best effort: after the privilege drop a
+ * UNIX socket may not be ours to connect to, and then stopping simply
+ * takes those few seconds.
+ */
+void    sock_wake(void)
+{
+    const char *path = listen_spec ? unix_path(listen_spec) : NULL;
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    int     fd;
+
+    memset(&ss, 0, sizeof(ss));
+    if (path) {
+	struct sockaddr_un *sun = (struct sockaddr_un *) &ss;
+
+	if (strlen(path) >= sizeof(sun->sun_path))
+	    return;
+	sun->sun_family = AF_UNIX;
+	strcpy(sun->sun_path, path);
+	len = sizeof(*sun);
+    } else if (listen_spec && strncmp(listen_spec, "inet:", 5) == 0) {
+	struct sockaddr_in *sin = (struct sockaddr_in *) &ss;
+	const char *at = strchr(listen_spec, '@');
+
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons((unsigned short) atoi(listen_spec + 5));
+	if (at == NULL || inet_pton(AF_INET, at + 1, &sin->sin_addr) != 1)
+	    sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	len = sizeof(*sin);
+    } else {
+	return;
+    }
+    if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	return;
+    (void) connect(fd, (struct sockaddr *) &ss, len);
+    close(fd);
 }
