@@ -215,4 +215,11 @@ with MilterLab(CONF) as lab:
         r = lab.send("public", rcpts=["user@example.com"])
         tap.ok(r.accepted, "and still accept clean mail", r.dump())
 
+    @tap.case("screener exits cleanly")
+    def _():
+        rc = lab.stop_screener()
+        tap.is_eq(rc, 0, "exit status 0 on SIGTERM")
+        tap.unlike(lab.screener_log(), r"AddressSanitizer|LeakSanitizer|runtime error:",
+                   "no sanitizer report in its log")
+
 tap.done()

@@ -74,6 +74,22 @@ class MilterLab(Lab):
                 p.wait(10)
         self.procs.pop("screener", None)
 
+    def stop_screener(self, timeout=20):
+        """SIGTERM the screener and wait; its exit status (None: had to
+        be killed).  Sanitizer reports, if any, are then in its log."""
+        p = getattr(self, "_popen", {}).get("screener")
+        if p is None or p.poll() is not None:
+            return p.returncode if p else None
+        p.send_signal(signal.SIGTERM)
+        try:
+            rc = p.wait(timeout)
+        except Exception:
+            p.kill()
+            p.wait()
+            rc = None
+        self.procs.pop("screener", None)
+        return rc
+
     def start_screener(self):
         """(Re)start the screener with the config file as it is now."""
         if self.screener_pid:
