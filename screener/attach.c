@@ -10,9 +10,11 @@
 #include <config.h>
 
 #include <fnmatch.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "attach.h"
+#include "rules.h"
 
 /* Length of an invisible control character (UTF-8) at p, else 0. */
 static size_t control_len(const unsigned char *p)
@@ -81,4 +83,67 @@ int     attach_glob_any(const STRLIST *pats, const char *s)
 	if (fnmatch(pats->v[i], s, 0) == 0)
 	    return 1;
     return 0;
+}
+
+/* An attachment: a non-multipart part with a name, an attachment
+ * disposition, or a non-text type (attached messages included). */
+int     attach_is_attachment(const MIME_PART *p)
+{
+    if (p->is_multipart)
+	return 0;
+    return p->names.n > 0 || strcmp(p->disposition, "attachment") == 0
+	|| (!p->is_text && !p->is_message)
+	|| (p->is_message && p->depth > 1);
+}
+
+/* Does a rule's attachment condition hold for this part? */
+int     attach_rule_match(const RULE *r, const MIME_PART *p,
+			          char norm[][ATTACH_NAME_MAX], size_t nn,
+			          const char *digest, const char **file,
+			          char *why, size_t whysize)
+{
+    size_t  i, j;
+    int     ok;
+
+    *file = p->names.n ? p->names.v[0] : NULL;
+    why[0] = 0;
+    if (r->exts.n) {
+	for (ok = 0, i = 0; i < nn && !ok; i++)
+	    for (j = 0; j < r->exts.n && !ok; j++)
+		if (strcmp(attach_ext(norm[i]), r->exts.v[j]) == 0) {
+		    ok = 1;
+		    *file = p->names.v[i];
+		    snprintf(why, whysize, "extension=%s", r->exts.v[j]);
+		}
+	if (!ok)
+	    return 0;
+    }
+    if (r->names.n) {
+	for (ok = 0, i = 0; i < nn && !ok; i++)
+	    if (attach_glob_any(&r->names, norm[i])) {
+		ok = 1;
+		*file = p->names.v[i];
+		snprintf(why, whysize, "name=%s", norm[i]);
+	    }
+	if (!ok)
+	    return 0;
+    }
+    if (r->types.n) {
+	if (!attach_glob_any(&r->types, p->type))
+	    return 0;
+	snprintf(why, whysize, "type=%s", p->type);
+    }
+    if (r->has_min_size) {
+	uint64_t size = p->is_leaf ? p->size : p->end - p->start;
+
+	if (size < r->min_size)
+	    return 0;
+	snprintf(why, whysize, "size=%llu", (unsigned long long) size);
+    }
+    if (r->sha256.n) {
+	if (digest == NULL || !strlist_contains_case(&r->sha256, digest))
+	    return 0;
+	snprintf(why, whysize, "sha256=%s", digest);
+    }
+    return 1;
 }

@@ -21,376 +21,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "charset.h"
-#include "mime_header.h"
-#include "mime_parser.h"
+#include "mime_parser_int.h"
 #include "mymalloc.h"
-
-#define LB_MAX  1024              /* candidate delimiter line head */
-#define DCHUNK  8192              /* decode in pieces of this size */
-
-enum { F_HEADERS, F_BODY, F_PREAMBLE, F_EPILOGUE, F_MESSAGE };
-
-typedef struct FRAME {
-    MIME_PART part;
-    int     state;
-    char    boundary[MIME_BOUNDARY_MAX + 1];
-    size_t  blen;                 /* > 0: an active multipart */
-    size_t  bparam;               /* boundary parameter length seen */
-    int     nchild;
-    int     digest;               /* multipart/digest */
-    size_t  nheaders;
-    int     got_cte, got_disp;
-} FRAME;
-
-struct MIME_PARSER {
-    SCONF_LIMITS lim;
-    const MIME_CALLBACKS *cb;
-    void   *ctx;
-    FRAME  *fr;
-    int     nfr, nparts;
-    int     dead;
-    int     root_body;            /* top-level header done */
-    int     first_line;
-    uint64_t off;
-    int     at_line_start;
-    uint64_t line_len, line_start_off;
-    int     candidate;
-    char    lb[LB_MAX];
-    size_t  lbn;
-    int     pending_cr;
-    uint64_t pending_cr_off;
-    int     pending_eol;          /* 0, 1 "\n", 2 "\r\n" */
-    uint64_t pending_eol_off;
-    char   *hline;
-    size_t  hlen, hcap;
-    char   *field;
-    size_t  flen, fcap;
-    int     have_field;
-    DECODER dec;
-    CHARSET_CONV conv;
-    int     conv_open;
-    unsigned char dbuf[DCHUNK + DECODE_SLACK];
-};
-
-static void copy_str(char *dst, size_t size, const char *src)
-{
-    size_t  n = strlen(src);
-
-    if (n >= size)
-	n = size - 1;
-    memcpy(dst, src, n);
-    dst[n] = 0;
-}
-
-static void limit_hit(MIME_PARSER *mp, const char *what)
-{
-    if (!mp->dead) {
-	mp->dead = 1;
-	mp->cb->limit(mp->ctx, what);
-    }
-}
-
-static FRAME *top(MIME_PARSER *mp)
-{
-    return mp->nfr ? &mp->fr[mp->nfr - 1] : NULL;
-}
-
-static FRAME *push_frame(MIME_PARSER *mp, const char *path, uint64_t start)
-{
-    FRAME  *f;
-
-    if (mp->nfr >= mp->lim.max_depth) {
-	limit_hit(mp, "depth");
-	return NULL;
-    }
-    if (mp->nparts >= mp->lim.max_parts) {
-	limit_hit(mp, "parts");
-	return NULL;
-    }
-    f = &mp->fr[mp->nfr++];
-    memset(f, 0, sizeof(*f));
-    copy_str(f->part.path, sizeof(f->part.path), path);
-    f->part.depth = mp->nfr;
-    f->part.index = mp->nparts++;
-    f->part.start = start;
-    strlist_init(&f->part.names);
-    f->state = F_HEADERS;
-    return f;
-}
-
-MIME_PARSER *mime_parser_new(const SCONF_LIMITS *lim,
-			             const MIME_CALLBACKS *cb, void *ctx)
-{
-    MIME_PARSER *mp = mycalloc(1, sizeof(*mp));
-
-    mp->lim = *lim;
-    mp->cb = cb;
-    mp->ctx = ctx;
-    mp->fr = mycalloc((size_t) lim->max_depth, sizeof(FRAME));
-    mp->at_line_start = 1;
-    mp->first_line = 1;
-    mp->conv.cd = (iconv_t) -1;
-    push_frame(mp, "1", 0);
-    return mp;
-}
-
-void    mime_parser_free(MIME_PARSER *mp)
-{
-    int     i;
-
-    if (mp == NULL)
-	return;
-    for (i = 0; i < mp->nfr; i++)
-	strlist_free(&mp->fr[i].part.names);
-    if (mp->conv_open)
-	charset_close(&mp->conv, NULL, NULL);
-    myfree(mp->fr);
-    myfree(mp->hline);
-    myfree(mp->field);
-    myfree(mp);
-}
-
-void    mime_stop(MIME_PARSER *mp)
-{
-    mp->dead = 1;
-}
-
-uint64_t mime_offset(const MIME_PARSER *mp)
-{
-    return mp->off;
-}
-
-/* Content delivery. */
-
-static void text_out(void *ctx, const char *buf, size_t len)
-{
-    MIME_PARSER *mp = ctx;
-    FRAME  *f = top(mp);
-
-    f->part.text_len += len;
-    mp->cb->text(mp->ctx, &f->part, buf, len);
-}
-
-static void deliver(MIME_PARSER *mp, FRAME *f, const unsigned char *d,
-		            size_t n)
-{
-    if (n == 0)
-	return;
-    f->part.size += n;
-    if (f->part.want_data)
-	mp->cb->data(mp->ctx, &f->part, (const char *) d, n);
-    if (f->part.want_text && mp->conv_open)
-	charset_feed(&mp->conv, (const char *) d, n, text_out, mp);
-}
-
-static void emit(MIME_PARSER *mp, const char *buf, size_t len)
-{
-    FRAME  *f = top(mp);
-
-    if (f == NULL || f->state != F_BODY || mp->dead)
-	return;
-    if (!f->part.want_decode && !f->part.want_text && !f->part.want_data)
-	return;
-    while (len > 0) {
-	size_t  n = len < DCHUNK ? len : DCHUNK;
-
-	deliver(mp, f, mp->dbuf, decoder_run(&mp->dec,
-				(const unsigned char *) buf, n, mp->dbuf));
-	buf += n;
-	len -= n;
-    }
-}
-
-static void flush_pending_eol(MIME_PARSER *mp)
-{
-    if (mp->pending_eol)
-	emit(mp, mp->pending_eol == 2 ? "\r\n" : "\n",
-	     (size_t) mp->pending_eol);
-    mp->pending_eol = 0;
-}
-
-/* Header fields. */
-
-typedef struct PCTX {
-    MIME_PARSER *mp;
-    FRAME  *f;
-} PCTX;
-
-static void add_name(FRAME *f, const char *v)
-{
-    if (*v && f->part.names.n < MIME_NAMES_MAX)
-	strlist_add(&f->part.names, v);
-}
-
-static void ctype_param(void *ctx, const char *name, const char *value)
-{
-    FRAME  *f = ((PCTX *) ctx)->f;
-
-    if (strcmp(name, "name") == 0) {
-	add_name(f, value);
-    } else if (strcmp(name, "charset") == 0 && !f->part.charset[0]) {
-	copy_str(f->part.charset, sizeof(f->part.charset), value);
-    } else if (strcmp(name, "boundary") == 0 && f->bparam == 0) {
-	size_t  l = strlen(value);
-
-	if (l > 0 && l <= MIME_BOUNDARY_MAX) {
-	    memcpy(f->boundary, value, l + 1);
-	    f->bparam = l;
-	}
-    }
-}
-
-static void disp_param(void *ctx, const char *name, const char *value)
-{
-    FRAME  *f = ((PCTX *) ctx)->f;
-
-    if (strcmp(name, "filename") == 0)
-	add_name(f, value);
-}
-
-static void no_param(void *ctx, const char *name, const char *value)
-{
-}
-
-static void process_field(MIME_PARSER *mp, FRAME *f, const char *name,
-			          const char *value)
-{
-    PCTX    pc;
-    char    tok[128];
-
-    if (++f->nheaders > mp->lim.max_headers) {
-	limit_hit(mp, "headers");
-	return;
-    }
-    mp->cb->header(mp->ctx, &f->part, name, value);
-    pc.mp = mp;
-    pc.f = f;
-    if (strcasecmp(name, "Content-Type") == 0) {
-	mime_parse_params(value, tok, sizeof(tok), ctype_param, &pc);
-	if (!f->part.has_type) {
-	    f->part.has_type = 1;
-	    copy_str(f->part.type, sizeof(f->part.type), tok);
-	}
-    } else if (strcasecmp(name, "Content-Disposition") == 0) {
-	mime_parse_params(value, tok, sizeof(tok), disp_param, &pc);
-	if (!f->got_disp) {
-	    f->got_disp = 1;
-	    copy_str(f->part.disposition, sizeof(f->part.disposition), tok);
-	}
-    } else if (strcasecmp(name, "Content-Transfer-Encoding") == 0
-	       && !f->got_cte) {
-	mime_parse_params(value, tok, sizeof(tok), no_param, NULL);
-	f->got_cte = 1;
-	f->part.cte = cte_by_name(tok);
-    }
-}
-
-static void flush_field(MIME_PARSER *mp, FRAME *f)
-{
-    char   *colon, *v, *e;
-
-    if (!mp->have_field)
-	return;
-    mp->have_field = 0;
-    mp->field[mp->flen] = 0;
-    if ((colon = strchr(mp->field, ':')) == NULL)
-	return;
-    *colon = 0;
-    for (e = colon; e > mp->field && (e[-1] == ' ' || e[-1] == '\t');)
-	*--e = 0;
-    for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-	 /* void */ ;
-    hdr_unfold(v);
-    for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t');)
-	*--e = 0;
-    process_field(mp, f, mp->field, v);
-}
-
-static void field_append(MIME_PARSER *mp, const char *s, size_t n)
-{
-    if (mp->flen + n > mp->lim.max_header_size) {
-	limit_hit(mp, "header_size");
-	return;
-    }
-    if (mp->flen + n + 1 > mp->fcap)
-	mp->field = mygrow(mp->field, &mp->fcap, mp->flen + n + 1, 1);
-    memcpy(mp->field + mp->flen, s, n);
-    mp->flen += n;
-}
-
-static void headers_done(MIME_PARSER *mp, FRAME *f, int may_push)
-{
-    FRAME  *parent = f > mp->fr ? f - 1 : NULL;
-    MIME_PART *p = &f->part;
-
-    flush_field(mp, f);
-    if (mp->dead)
-	return;
-    if (!p->has_type || strchr(p->type, '/') == NULL)
-	copy_str(p->type, sizeof(p->type), parent && parent->digest ? "message/rfc822" : "text/plain");
-    mp->pending_eol = 0;
-    if (strncmp(p->type, "multipart/", 10) == 0 && f->bparam > 0) {
-	p->is_multipart = 1;
-	f->blen = f->bparam;
-	f->digest = strcmp(p->type, "multipart/digest") == 0;
-	f->state = F_PREAMBLE;
-	mp->cb->part_begin(mp->ctx, p);
-	return;
-    }
-    if ((strcmp(p->type, "message/rfc822") == 0
-	 || strcmp(p->type, "message/global") == 0)
-	&& p->cte == CTE_IDENTITY) {
-	char    path[MIME_PATH_MAX + 4];
-	FRAME  *child;
-
-	p->is_message = 1;
-	f->state = F_MESSAGE;
-	mp->cb->part_begin(mp->ctx, p);
-	if (may_push) {
-	    snprintf(path, sizeof(path), "%s.1", p->path);
-	    if ((child = push_frame(mp, path, mp->off)) != NULL)
-		child->part.in_message = 1;
-	}
-	return;
-    }
-    p->is_leaf = 1;
-    p->is_text = strncmp(p->type, "text/", 5) == 0
-	|| strncmp(p->type, "multipart/", 10) == 0;
-    f->state = F_BODY;
-    mp->cb->part_begin(mp->ctx, p);
-    decoder_init(&mp->dec, p->cte);
-    if (p->want_text) {
-	charset_open(&mp->conv, p->charset);
-	mp->conv_open = 1;
-    }
-}
-
-static void close_top(MIME_PARSER *mp, uint64_t end)
-{
-    FRAME  *f = top(mp);
-    size_t  n;
-
-    if (f->state == F_HEADERS)
-	headers_done(mp, f, 0);
-    if (f->state == F_BODY && !mp->dead) {
-	if (f->part.want_decode || f->part.want_text || f->part.want_data) {
-	    n = decoder_finish(&mp->dec, mp->dbuf);
-	    deliver(mp, f, mp->dbuf, n);
-	}
-	if (mp->conv_open) {
-	    charset_close(&mp->conv, text_out, mp);
-	    mp->conv_open = 0;
-	}
-	if (f->part.cte == CTE_UUENCODE && mp->dec.uu_name[0])
-	    add_name(f, mp->dec.uu_name);
-    }
-    f->part.end = end;
-    if (!mp->dead)
-	mp->cb->part_end(mp->ctx, &f->part);
-    strlist_free(&f->part.names);
-    mp->nfr--;
-}
 
 /* Delimiters. */
 
@@ -446,7 +78,7 @@ static void delimiter(MIME_PARSER *mp, int k, int close)
     mp->pending_eol = 0;
     mp->at_line_start = 1;
     while (mp->nfr - 1 > k && !mp->dead)
-	close_top(mp, end);
+	mp_close_top(mp, end);
     if (mp->dead)
 	return;
     f = &mp->fr[k];
@@ -456,7 +88,7 @@ static void delimiter(MIME_PARSER *mp, int k, int close)
     }
     f->state = F_PREAMBLE;
     snprintf(path, sizeof(path), "%s.%d", f->part.path, ++f->nchild);
-    child = push_frame(mp, path, mp->off);
+    child = mp_push_frame(mp, path, mp->off);
     (void) child;
 }
 
@@ -477,7 +109,7 @@ static void content_line(MIME_PARSER *mp, const char *l, size_t len,
 
 static void header_line(MIME_PARSER *mp, const char *l, size_t len, int eol)
 {
-    FRAME  *f = top(mp);
+    FRAME  *f = mp_top(mp);
     int     k, close, first = mp->first_line;
 
     mp->first_line = 0;
@@ -486,17 +118,17 @@ static void header_line(MIME_PARSER *mp, const char *l, size_t len, int eol)
 	    mp->root_body = 1;
 	    mp->off = 0;
 	}
-	headers_done(mp, f, 1);
+	mp_headers_done(mp, f, 1);
 	return;
     }
     if ((k = match_boundary(mp, l, len, &close)) >= 0) {
-	flush_field(mp, f);
+	mp_flush_field(mp, f);
 	delimiter(mp, k, close);
 	return;
     }
     if (l[0] == ' ' || l[0] == '\t') {
 	if (mp->have_field)
-	    field_append(mp, l, len);
+	    mp_field_append(mp, l, len);
 	return;
     }
     /* An mbox "From " line may start any message, attached ones too. */
@@ -504,7 +136,7 @@ static void header_line(MIME_PARSER *mp, const char *l, size_t len, int eol)
 	&& (f == mp->fr || f->part.in_message) && len >= 5
 	&& memcmp(l, "From ", 5) == 0)
 	return;
-    flush_field(mp, f);
+    mp_flush_field(mp, f);
     if (mp->dead)
 	return;
     if (!valid_field_name(l, len)) {
@@ -513,10 +145,10 @@ static void header_line(MIME_PARSER *mp, const char *l, size_t len, int eol)
 	    mp->root_body = 1;
 	    mp->off = len + (uint64_t) eol;
 	}
-	headers_done(mp, f, 1);
+	mp_headers_done(mp, f, 1);
 	if (mp->dead)
 	    return;
-	if (top(mp)->state == F_HEADERS)
+	if (mp_top(mp)->state == F_HEADERS)
 	    header_line(mp, l, len, eol);
 	else
 	    content_line(mp, l, len, eol);
@@ -524,14 +156,14 @@ static void header_line(MIME_PARSER *mp, const char *l, size_t len, int eol)
     }
     mp->flen = 0;
     mp->have_field = 1;
-    field_append(mp, l, len);
+    mp_field_append(mp, l, len);
 }
 
 /* A complete line known not to be a delimiter, its break held back. */
 static void content_line(MIME_PARSER *mp, const char *l, size_t len, int eol)
 {
-    flush_pending_eol(mp);
-    emit(mp, l, len);
+    mp_flush_pending_eol(mp);
+    mp_emit(mp, l, len);
     mp->pending_eol = eol;
     mp->pending_eol_off = mp->off - (uint64_t) eol;
     mp->at_line_start = 1;
@@ -552,7 +184,7 @@ static const char *feed_header(MIME_PARSER *mp, const char *p,
     nl = memchr(p, '\n', (size_t) (end - p));
     n = (size_t) ((nl ? nl : end) - p);
     if (mp->hlen + n > mp->lim.max_header_size + 2) {
-	limit_hit(mp, "header_size");
+	mp_limit_hit(mp, "header_size");
 	return end;
     }
     if (mp->hlen + n + 1 > mp->hcap)
@@ -605,7 +237,7 @@ static const char *feed_candidate(MIME_PARSER *mp, const char *p,
     if (mp->lbn == LB_MAX) {
 	/* Too long for a delimiter: plain content, the line goes on. */
 	mp->candidate = 0;
-	flush_pending_eol(mp);
+	mp_flush_pending_eol(mp);
 	mp->line_len = mp->lbn;
 	len = mp->lbn;
 	if (mp->lb[len - 1] == '\r') {
@@ -613,7 +245,7 @@ static const char *feed_candidate(MIME_PARSER *mp, const char *p,
 	    mp->pending_cr = 1;
 	    mp->pending_cr_off = mp->off - 1;
 	}
-	emit(mp, mp->lb, len);
+	mp_emit(mp, mp->lb, len);
     }
     return p;
 }
@@ -629,7 +261,7 @@ static const char *feed_content(MIME_PARSER *mp, const char *p,
 	if (nl == NULL) {
 	    mp->line_len += (uint64_t) (end - p);
 	    if (mp->line_len > mp->lim.max_line_length) {
-		limit_hit(mp, "line_length");
+		mp_limit_hit(mp, "line_length");
 		return end;
 	    }
 	    e = end;
@@ -638,13 +270,13 @@ static const char *feed_content(MIME_PARSER *mp, const char *p,
 		mp->pending_cr = 1;
 		mp->pending_cr_off = mp->off + (uint64_t) (e - run);
 	    }
-	    emit(mp, run, (size_t) (e - run));
+	    mp_emit(mp, run, (size_t) (e - run));
 	    mp->off += (uint64_t) (end - run);
 	    return end;
 	}
 	mp->line_len += (uint64_t) (nl - p);
 	if (mp->line_len > mp->lim.max_line_length) {
-	    limit_hit(mp, "line_length");
+	    mp_limit_hit(mp, "line_length");
 	    return end;
 	}
 	mp->line_len = 0;
@@ -655,7 +287,7 @@ static const char *feed_content(MIME_PARSER *mp, const char *p,
 	e = nl;
 	if (e > run && e[-1] == '\r')
 	    e--;
-	emit(mp, run, (size_t) (e - run));
+	mp_emit(mp, run, (size_t) (e - run));
 	mp->pending_eol = (int) (nl - e) + 1;
 	mp->pending_eol_off = mp->off + (uint64_t) (e - run);
 	mp->off += (uint64_t) (nl + 1 - run);
@@ -669,7 +301,7 @@ void    mime_feed(MIME_PARSER *mp, const void *buf, size_t len)
     const char *p = buf, *end = p + len;
 
     while (p < end && !mp->dead) {
-	FRAME  *f = top(mp);
+	FRAME  *f = mp_top(mp);
 
 	if (f == NULL)
 	    return;
@@ -692,7 +324,7 @@ void    mime_feed(MIME_PARSER *mp, const void *buf, size_t len)
 		mp->at_line_start = 1;
 		continue;
 	    }
-	    emit(mp, "\r", 1);
+	    mp_emit(mp, "\r", 1);
 	}
 	if (mp->at_line_start) {
 	    mp->at_line_start = 0;
@@ -703,39 +335,10 @@ void    mime_feed(MIME_PARSER *mp, const void *buf, size_t len)
 		mp->lbn = 0;
 		continue;
 	    }
-	    flush_pending_eol(mp);
+	    mp_flush_pending_eol(mp);
 	}
 	p = feed_content(mp, p, end);
     }
-}
-
-void    mime_header_field(MIME_PARSER *mp, const char *name,
-			          const char *value)
-{
-    char   *v;
-    size_t  n = strlen(value), nl = strlen(name);
-
-    if (mp->dead || mp->root_body)
-	return;
-    if (n + nl + 2 > mp->lim.max_header_size) {
-	limit_hit(mp, "header_size");
-	return;
-    }
-    v = mystrdup(value);
-    hdr_unfold(v);
-    process_field(mp, mp->fr, name, v);
-    myfree(v);
-}
-
-void    mime_end_headers(MIME_PARSER *mp)
-{
-    if (mp->dead || mp->root_body)
-	return;
-    headers_done(mp, mp->fr, 1);
-    mp->root_body = 1;
-    mp->off = 0;
-    mp->at_line_start = 1;
-    mp->first_line = 0;
 }
 
 void    mime_finish(MIME_PARSER *mp)
@@ -744,7 +347,7 @@ void    mime_finish(MIME_PARSER *mp)
 
     if (mp->dead)
 	return;
-    if ((f = top(mp)) != NULL && f->state == F_HEADERS && !mp->at_line_start
+    if ((f = mp_top(mp)) != NULL && f->state == F_HEADERS && !mp->at_line_start
 	&& mp->hlen > 0) {
 	size_t  len = mp->hlen;
 
@@ -767,9 +370,9 @@ void    mime_finish(MIME_PARSER *mp)
 	    content_line(mp, mp->lb, mp->lbn, 0);
     }
     if (mp->pending_cr)
-	emit(mp, "\r", 1);
+	mp_emit(mp, "\r", 1);
     mp->pending_cr = 0;
-    flush_pending_eol(mp);
+    mp_flush_pending_eol(mp);
     while (mp->nfr > 0 && !mp->dead)
-	close_top(mp, mp->off);
+	mp_close_top(mp, mp->off);
 }

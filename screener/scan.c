@@ -341,20 +341,11 @@ static void cb_header(void *ctx, MIME_PART *p, const char *name,
     }
 }
 
-static int is_attachment(const MIME_PART *p)
-{
-    if (p->is_multipart)
-	return 0;
-    return p->names.n > 0 || strcmp(p->disposition, "attachment") == 0
-	|| (!p->is_text && !p->is_message)
-	|| (p->is_message && p->depth > 1);
-}
-
 static void cb_part_begin(void *ctx, MIME_PART *p)
 {
     SCAN   *s = ctx;
     unsigned needs = s->conf->needs;
-    int     att = is_attachment(p);
+    int     att = attach_is_attachment(p);
 
     if (s->explain && s->nparts < (size_t) s->conf->limits.max_parts) {
 	PART_INFO *pi = &s->parts[s->nparts];
@@ -403,57 +394,6 @@ static void cb_text(void *ctx, MIME_PART *p, const char *buf, size_t len)
     if (s->body_rx_on)
 	rxw_feed(&s->body_rx, buf, len, run_regex, s);
     check_rules(s);
-}
-
-/* Does a rule's attachment condition hold for this part? */
-static int attach_match(const RULE *r, const MIME_PART *p, char norm[][
-			ATTACH_NAME_MAX], size_t nn, const char *digest,
-			        const char **file, char *why, size_t whysize)
-{
-    size_t  i, j;
-    int     ok;
-
-    *file = p->names.n ? p->names.v[0] : NULL;
-    why[0] = 0;
-    if (r->exts.n) {
-	for (ok = 0, i = 0; i < nn && !ok; i++)
-	    for (j = 0; j < r->exts.n && !ok; j++)
-		if (strcmp(attach_ext(norm[i]), r->exts.v[j]) == 0) {
-		    ok = 1;
-		    *file = p->names.v[i];
-		    snprintf(why, whysize, "extension=%s", r->exts.v[j]);
-		}
-	if (!ok)
-	    return 0;
-    }
-    if (r->names.n) {
-	for (ok = 0, i = 0; i < nn && !ok; i++)
-	    if (attach_glob_any(&r->names, norm[i])) {
-		ok = 1;
-		*file = p->names.v[i];
-		snprintf(why, whysize, "name=%s", norm[i]);
-	    }
-	if (!ok)
-	    return 0;
-    }
-    if (r->types.n) {
-	if (!attach_glob_any(&r->types, p->type))
-	    return 0;
-	snprintf(why, whysize, "type=%s", p->type);
-    }
-    if (r->has_min_size) {
-	uint64_t size = p->is_leaf ? p->size : p->end - p->start;
-
-	if (size < r->min_size)
-	    return 0;
-	snprintf(why, whysize, "size=%llu", (unsigned long long) size);
-    }
-    if (r->sha256.n) {
-	if (digest == NULL || !strlist_contains_case(&r->sha256, digest))
-	    return 0;
-	snprintf(why, whysize, "sha256=%s", digest);
-    }
-    return 1;
 }
 
 static void strip_candidate(SCAN *s, RULE_STATE *st, const MIME_PART *p,
@@ -523,7 +463,7 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 	pi->text_len = p->text_len;
 	pi->done = 1;
     }
-    if ((s->conf->needs & NEED_ATTACH) && is_attachment(p)
+    if ((s->conf->needs & NEED_ATTACH) && attach_is_attachment(p)
 	&& (!s->final || s->strip_rule >= 0)) {
 	for (i = 0; i < s->conf->n_rules; i++) {
 	    RULE   *r = s->conf->rules[i];
@@ -533,7 +473,7 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 		continue;
 	    if (st->fired && (int) i != s->strip_rule)
 		continue;
-	    if (!attach_match(r, p, norm, nn, digest[0] ? digest : NULL,
+	    if (!attach_rule_match(r, p, norm, nn, digest[0] ? digest : NULL,
 			      &file, why, sizeof(why)))
 		continue;
 	    if (r->action == ACT_STRIP)
@@ -679,34 +619,4 @@ int     scan_eom(SCAN *s)
     if (s->strip_rule >= 0)
 	strip_build_ranges(s);
     return s->final;
-}
-
-const VERDICT *scan_verdict(const SCAN *s)
-{
-    return &s->v;
-}
-
-const TAG_HEADER *scan_tag_headers(const SCAN *s, size_t *n)
-{
-    *n = s->ntags;
-    return s->tags;
-}
-
-const char *scan_subject_prefix(const SCAN *s)
-{
-    return s->subject_prefix;
-}
-
-const char *scan_subject(const SCAN *s)
-{
-    return s->subject;
-}
-
-size_t  scan_fired(const SCAN *s, const char **names, size_t max)
-{
-    size_t  i;
-
-    for (i = 0; i < s->nlogged && i < max; i++)
-	names[i] = s->conf->rules[s->logged[i]]->name;
-    return s->nlogged;
 }

@@ -90,3 +90,35 @@ void    scan_explain(const SCAN *s, void (*out)(void *ctx, const char *line),
 	out(ctx, kv_str(&kv));
     }
 }
+
+/* Accessors. */
+
+const VERDICT *scan_verdict(const SCAN *s)
+{
+    return &s->v;
+}
+
+const TAG_HEADER *scan_tag_headers(const SCAN *s, size_t *n)
+{
+    *n = s->ntags;
+    return s->tags;
+}
+
+const char *scan_subject_prefix(const SCAN *s)
+{
+    return s->subject_prefix;
+}
+
+const char *scan_subject(const SCAN *s)
+{
+    return s->subject;
+}
+
+size_t  scan_fired(const SCAN *s, const char **names, size_t max)
+{
+    size_t  i;
+
+    for (i = 0; i < s->nlogged && i < max; i++)
+	names[i] = s->conf->rules[s->logged[i]]->name;
+    return s->nlogged;
+}

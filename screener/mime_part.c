@@ -1,0 +1,364 @@
+/*
+ * mime_part.c - the MIME parser's part life cycle: frames, header fields
+ * (Content-Type, -Disposition, -Transfer-Encoding and every name they
+ * give), the decision what a part is once its header ends, and the
+ * delivery of decoded content (CTE decoder, then charset conversion for
+ * text) to the callbacks.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mime_header.h"
+#include "mime_parser_int.h"
+#include "mymalloc.h"
+
+void    mp_copy_str(char *dst, size_t size, const char *src)
+{
+    size_t  n = strlen(src);
+
+    if (n >= size)
+	n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = 0;
+}
+
+void    mp_limit_hit(MIME_PARSER *mp, const char *what)
+{
+    if (!mp->dead) {
+	mp->dead = 1;
+	mp->cb->limit(mp->ctx, what);
+    }
+}
+
+FRAME  *mp_top(MIME_PARSER *mp)
+{
+    return mp->nfr ? &mp->fr[mp->nfr - 1] : NULL;
+}
+
+FRAME  *mp_push_frame(MIME_PARSER *mp, const char *path, uint64_t start)
+{
+    FRAME  *f;
+
+    if (mp->nfr >= mp->lim.max_depth) {
+	mp_limit_hit(mp, "depth");
+	return NULL;
+    }
+    if (mp->nparts >= mp->lim.max_parts) {
+	mp_limit_hit(mp, "parts");
+	return NULL;
+    }
+    f = &mp->fr[mp->nfr++];
+    memset(f, 0, sizeof(*f));
+    mp_copy_str(f->part.path, sizeof(f->part.path), path);
+    f->part.depth = mp->nfr;
+    f->part.index = mp->nparts++;
+    f->part.start = start;
+    strlist_init(&f->part.names);
+    f->state = F_HEADERS;
+    return f;
+}
+
+MIME_PARSER *mime_parser_new(const SCONF_LIMITS *lim,
+			             const MIME_CALLBACKS *cb, void *ctx)
+{
+    MIME_PARSER *mp = mycalloc(1, sizeof(*mp));
+
+    mp->lim = *lim;
+    mp->cb = cb;
+    mp->ctx = ctx;
+    mp->fr = mycalloc((size_t) lim->max_depth, sizeof(FRAME));
+    mp->at_line_start = 1;
+    mp->first_line = 1;
+    mp->conv.cd = (iconv_t) -1;
+    mp_push_frame(mp, "1", 0);
+    return mp;
+}
+
+void    mime_parser_free(MIME_PARSER *mp)
+{
+    int     i;
+
+    if (mp == NULL)
+	return;
+    for (i = 0; i < mp->nfr; i++)
+	strlist_free(&mp->fr[i].part.names);
+    if (mp->conv_open)
+	charset_close(&mp->conv, NULL, NULL);
+    myfree(mp->fr);
+    myfree(mp->hline);
+    myfree(mp->field);
+    myfree(mp);
+}
+
+void    mime_stop(MIME_PARSER *mp)
+{
+    mp->dead = 1;
+}
+
+uint64_t mime_offset(const MIME_PARSER *mp)
+{
+    return mp->off;
+}
+
+/* Content delivery. */
+
+static void text_out(void *ctx, const char *buf, size_t len)
+{
+    MIME_PARSER *mp = ctx;
+    FRAME  *f = mp_top(mp);
+
+    f->part.text_len += len;
+    mp->cb->text(mp->ctx, &f->part, buf, len);
+}
+
+static void deliver(MIME_PARSER *mp, FRAME *f, const unsigned char *d,
+		            size_t n)
+{
+    if (n == 0)
+	return;
+    f->part.size += n;
+    if (f->part.want_data)
+	mp->cb->data(mp->ctx, &f->part, (const char *) d, n);
+    if (f->part.want_text && mp->conv_open)
+	charset_feed(&mp->conv, (const char *) d, n, text_out, mp);
+}
+
+void    mp_emit(MIME_PARSER *mp, const char *buf, size_t len)
+{
+    FRAME  *f = mp_top(mp);
+
+    if (f == NULL || f->state != F_BODY || mp->dead)
+	return;
+    if (!f->part.want_decode && !f->part.want_text && !f->part.want_data)
+	return;
+    while (len > 0) {
+	size_t  n = len < DCHUNK ? len : DCHUNK;
+
+	deliver(mp, f, mp->dbuf, decoder_run(&mp->dec,
+				(const unsigned char *) buf, n, mp->dbuf));
+	buf += n;
+	len -= n;
+    }
+}
+
+void    mp_flush_pending_eol(MIME_PARSER *mp)
+{
+    if (mp->pending_eol)
+	mp_emit(mp, mp->pending_eol == 2 ? "\r\n" : "\n",
+	     (size_t) mp->pending_eol);
+    mp->pending_eol = 0;
+}
+
+/* Header fields. */
+
+typedef struct PCTX {
+    MIME_PARSER *mp;
+    FRAME  *f;
+} PCTX;
+
+static void add_name(FRAME *f, const char *v)
+{
+    if (*v && f->part.names.n < MIME_NAMES_MAX)
+	strlist_add(&f->part.names, v);
+}
+
+static void ctype_param(void *ctx, const char *name, const char *value)
+{
+    FRAME  *f = ((PCTX *) ctx)->f;
+
+    if (strcmp(name, "name") == 0) {
+	add_name(f, value);
+    } else if (strcmp(name, "charset") == 0 && !f->part.charset[0]) {
+	mp_copy_str(f->part.charset, sizeof(f->part.charset), value);
+    } else if (strcmp(name, "boundary") == 0 && f->bparam == 0) {
+	size_t  l = strlen(value);
+
+	if (l > 0 && l <= MIME_BOUNDARY_MAX) {
+	    memcpy(f->boundary, value, l + 1);
+	    f->bparam = l;
+	}
+    }
+}
+
+static void disp_param(void *ctx, const char *name, const char *value)
+{
+    FRAME  *f = ((PCTX *) ctx)->f;
+
+    if (strcmp(name, "filename") == 0)
+	add_name(f, value);
+}
+
+static void no_param(void *ctx, const char *name, const char *value)
+{
+}
+
+void    mp_process_field(MIME_PARSER *mp, FRAME *f, const char *name,
+			          const char *value)
+{
+    PCTX    pc;
+    char    tok[128];
+
+    if (++f->nheaders > mp->lim.max_headers) {
+	mp_limit_hit(mp, "headers");
+	return;
+    }
+    mp->cb->header(mp->ctx, &f->part, name, value);
+    pc.mp = mp;
+    pc.f = f;
+    if (strcasecmp(name, "Content-Type") == 0) {
+	mime_parse_params(value, tok, sizeof(tok), ctype_param, &pc);
+	if (!f->part.has_type) {
+	    f->part.has_type = 1;
+	    mp_copy_str(f->part.type, sizeof(f->part.type), tok);
+	}
+    } else if (strcasecmp(name, "Content-Disposition") == 0) {
+	mime_parse_params(value, tok, sizeof(tok), disp_param, &pc);
+	if (!f->got_disp) {
+	    f->got_disp = 1;
+	    mp_copy_str(f->part.disposition, sizeof(f->part.disposition), tok);
+	}
+    } else if (strcasecmp(name, "Content-Transfer-Encoding") == 0
+	       && !f->got_cte) {
+	mime_parse_params(value, tok, sizeof(tok), no_param, NULL);
+	f->got_cte = 1;
+	f->part.cte = cte_by_name(tok);
+    }
+}
+
+void    mp_flush_field(MIME_PARSER *mp, FRAME *f)
+{
+    char   *colon, *v, *e;
+
+    if (!mp->have_field)
+	return;
+    mp->have_field = 0;
+    mp->field[mp->flen] = 0;
+    if ((colon = strchr(mp->field, ':')) == NULL)
+	return;
+    *colon = 0;
+    for (e = colon; e > mp->field && (e[-1] == ' ' || e[-1] == '\t');)
+	*--e = 0;
+    for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+	 /* void */ ;
+    hdr_unfold(v);
+    for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t');)
+	*--e = 0;
+    mp_process_field(mp, f, mp->field, v);
+}
+
+void    mp_field_append(MIME_PARSER *mp, const char *s, size_t n)
+{
+    if (mp->flen + n > mp->lim.max_header_size) {
+	mp_limit_hit(mp, "header_size");
+	return;
+    }
+    if (mp->flen + n + 1 > mp->fcap)
+	mp->field = mygrow(mp->field, &mp->fcap, mp->flen + n + 1, 1);
+    memcpy(mp->field + mp->flen, s, n);
+    mp->flen += n;
+}
+
+void    mp_headers_done(MIME_PARSER *mp, FRAME *f, int may_push)
+{
+    FRAME  *parent = f > mp->fr ? f - 1 : NULL;
+    MIME_PART *p = &f->part;
+
+    mp_flush_field(mp, f);
+    if (mp->dead)
+	return;
+    if (!p->has_type || strchr(p->type, '/') == NULL)
+	mp_copy_str(p->type, sizeof(p->type), parent && parent->digest ? "message/rfc822" : "text/plain");
+    mp->pending_eol = 0;
+    if (strncmp(p->type, "multipart/", 10) == 0 && f->bparam > 0) {
+	p->is_multipart = 1;
+	f->blen = f->bparam;
+	f->digest = strcmp(p->type, "multipart/digest") == 0;
+	f->state = F_PREAMBLE;
+	mp->cb->part_begin(mp->ctx, p);
+	return;
+    }
+    if ((strcmp(p->type, "message/rfc822") == 0
+	 || strcmp(p->type, "message/global") == 0)
+	&& p->cte == CTE_IDENTITY) {
+	char    path[MIME_PATH_MAX + 4];
+	FRAME  *child;
+
+	p->is_message = 1;
+	f->state = F_MESSAGE;
+	mp->cb->part_begin(mp->ctx, p);
+	if (may_push) {
+	    snprintf(path, sizeof(path), "%s.1", p->path);
+	    if ((child = mp_push_frame(mp, path, mp->off)) != NULL)
+		child->part.in_message = 1;
+	}
+	return;
+    }
+    p->is_leaf = 1;
+    p->is_text = strncmp(p->type, "text/", 5) == 0
+	|| strncmp(p->type, "multipart/", 10) == 0;
+    f->state = F_BODY;
+    mp->cb->part_begin(mp->ctx, p);
+    decoder_init(&mp->dec, p->cte);
+    if (p->want_text) {
+	charset_open(&mp->conv, p->charset);
+	mp->conv_open = 1;
+    }
+}
+
+void    mp_close_top(MIME_PARSER *mp, uint64_t end)
+{
+    FRAME  *f = mp_top(mp);
+    size_t  n;
+
+    if (f->state == F_HEADERS)
+	mp_headers_done(mp, f, 0);
+    if (f->state == F_BODY && !mp->dead) {
+	if (f->part.want_decode || f->part.want_text || f->part.want_data) {
+	    n = decoder_finish(&mp->dec, mp->dbuf);
+	    deliver(mp, f, mp->dbuf, n);
+	}
+	if (mp->conv_open) {
+	    charset_close(&mp->conv, text_out, mp);
+	    mp->conv_open = 0;
+	}
+	if (f->part.cte == CTE_UUENCODE && mp->dec.uu_name[0])
+	    add_name(f, mp->dec.uu_name);
+    }
+    f->part.end = end;
+    if (!mp->dead)
+	mp->cb->part_end(mp->ctx, &f->part);
+    strlist_free(&f->part.names);
+    mp->nfr--;
+}
+
+void    mime_header_field(MIME_PARSER *mp, const char *name,
+			          const char *value)
+{
+    char   *v;
+    size_t  n = strlen(value), nl = strlen(name);
+
+    if (mp->dead || mp->root_body)
+	return;
+    if (n + nl + 2 > mp->lim.max_header_size) {
+	mp_limit_hit(mp, "header_size");
+	return;
+    }
+    v = mystrdup(value);
+    hdr_unfold(v);
+    mp_process_field(mp, mp->fr, name, v);
+    myfree(v);
+}
+
+void    mime_end_headers(MIME_PARSER *mp)
+{
+    if (mp->dead || mp->root_body)
+	return;
+    mp_headers_done(mp, mp->fr, 1);
+    mp->root_body = 1;
+    mp->off = 0;
+    mp->at_line_start = 1;
+    mp->first_line = 0;
+}
