@@ -102,7 +102,7 @@ int     main(int argc, char **argv)
 	smfi_settimeout(conf->milter.timeout);
     sock_quickack_enable();
     sock_open(socket_spec, conf->milter.socket_mode,
-	      conf->milter.socket_group ? conf->milter.socket_group : "postfix");
+	      conf->milter.socket_group, conf->milter.user);
 
     /* No thread exists yet: fork now, then take the identity. */
     if (!foreground)

@@ -103,8 +103,10 @@ void    signals_start(void);
 void    signals_stop(void);
 
 /* milter_sock.c */
-/* Open the listening socket as root, set mode and group of a UNIX one. */
-void    sock_open(const char *spec, int mode, const char *group);
+/* Open the listening socket as root; a UNIX one gets mode, owner user
+ * (the identity we drop to) and group. */
+void    sock_open(const char *spec, int mode, const char *group,
+		  const char *user);
 /* Make accepted TCP connections acknowledge at once (TCP_QUICKACK). */
 void    sock_quickack_enable(void);
 /* Poke the listener so that smfi_stop() need not wait for its poll. */

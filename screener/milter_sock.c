@@ -2,8 +2,9 @@
  * milter_sock.c - the listening socket, and acknowledging at once on TCP.
  *
  * The socket is opened as root (smfi_opensocket) before privileges are
- * dropped; a UNIX socket gets mode milter.socket_mode (0660) and group
- * milter.socket_group (postfix) so that only Postfix can talk to it.
+ * dropped; a UNIX socket gets mode milter.socket_mode (0660), owner
+ * milter.user and group milter.socket_group (postfix) so that only
+ * Postfix and the screener itself can talk to it.
  *
  * TCP stall: Postfix writes the macro packet and the command packet back
  * to back.  The macro packet gets no reply, so the kernel delays its ACK
@@ -21,6 +22,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -100,10 +102,14 @@ static const char *unix_path(const char *spec)
     return NULL;
 }
 
-void    sock_open(const char *spec, int mode, const char *group)
+void    sock_open(const char *spec, int mode, const char *group,
+		          const char *user)
 {
     const char *path = unix_path(spec);
     struct group *gr;
+    struct passwd *pw;
+    uid_t   uid = (uid_t) -1;
+    gid_t   gid = (gid_t) -1;
     mode_t  old;
 
     if (smfi_setconn((char *) spec) != MI_SUCCESS)
@@ -120,13 +126,21 @@ void    sock_open(const char *spec, int mode, const char *group)
 	return;
     if (chmod(path, (mode_t) mode) < 0)
 	msg_fatal("chmod %s: %s", path, strerror(errno));
-    if (group && *group && geteuid() == 0) {
+    if (geteuid() != 0)
+	return;
+    /* Owner: the user we become (so we can still reach our own socket,
+     * see sock_wake()); group: Postfix's. */
+    if (user && *user && (pw = getpwnam(user)) != NULL)
+	uid = pw->pw_uid;
+    if (group && *group) {
 	if ((gr = getgrnam(group)) == NULL)
 	    msg_warn("socket group \"%s\" does not exist; %s keeps its group",
 		     group, path);
-	else if (chown(path, (uid_t) -1, gr->gr_gid) < 0)
-	    msg_fatal("chown %s: %s", path, strerror(errno));
+	else
+	    gid = gr->gr_gid;
     }
+    if ((uid != (uid_t) -1 || gid != (gid_t) -1) && chown(path, uid, gid) < 0)
+	msg_fatal("chown %s: %s", path, strerror(errno));
 }
 
 /*
