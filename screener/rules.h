@@ -76,7 +76,8 @@ void    sconf_rules_load(SCONF *c, const config_setting_t *list,
 void    sconf_rules_free(SCONF *c);
 
 /* Literal keyword normalisation shared by the loader and the matcher:
- * ASCII lower case, runs of white space to one space, trimmed. */
+ * lower case (ASCII, and the two-byte letters utf8_fold2() knows), runs
+ * of white space to one space, trimmed. */
 char   *keyword_normalise(const char *word);
 
 /* The literal matcher built over every rule's words (textmatch.c); kept

@@ -35,7 +35,15 @@ char   *keyword_normalise(const char *word)
 		*o++ = ' ';
 	    space = 1;
 	} else {
-	    *o++ = (char) tolower(ch);
+	    unsigned l = ch, c = (unsigned char) word[1];
+
+	    if (FOLD_LEAD(l) && utf8_fold2(&l, &c)) {
+		*o++ = (char) l;
+		*o++ = (char) c;
+		word++;
+	    } else {
+		*o++ = (char) tolower(ch);
+	    }
 	    space = 0;
 	}
     }

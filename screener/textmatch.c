@@ -191,19 +191,105 @@ void    ac_free(AC_AUTOMATON *ac)
     myfree(ac);
 }
 
+int     utf8_fold2(unsigned *lead, unsigned *cont)
+{
+    unsigned l = *lead, c = *cont;
+
+    if (c < 0x80 || c > 0xbf)
+	return 0;
+    switch (l) {
+    case 0xc3:					/* U+00C0..U+00DE */
+	if (c <= 0x9e && c != 0x97) {
+	    *cont = c + 0x20;
+	    return 1;
+	}
+	return 0;
+    case 0xc4:					/* U+0100..U+013E */
+	if ((c <= 0xaf && !(c & 1)) || (c >= 0xb9 && c <= 0xbe && (c & 1))) {
+	    *cont = c + 1;
+	    return 1;
+	}
+	return 0;
+    case 0xc5:					/* U+0141..U+017E */
+	if ((c >= 0x81 && c <= 0x88 && (c & 1))
+	    || (c >= 0x8a && c <= 0xb7 && !(c & 1))
+	    || (c >= 0xb9 && c <= 0xbe && (c & 1))) {
+	    *cont = c + 1;
+	    return 1;
+	}
+	return 0;
+    case 0xce:					/* Greek capitals */
+	if (c >= 0x91 && c <= 0x9f) {
+	    *cont = c + 0x20;
+	    return 1;
+	}
+	if (c >= 0xa0 && c <= 0xa9 && c != 0xa2) {
+	    *lead = 0xcf;
+	    *cont = c - 0x20;
+	    return 1;
+	}
+	return 0;
+    case 0xd0:					/* Cyrillic capitals */
+	if (c <= 0x8f) {
+	    *lead = 0xd1;
+	    *cont = c + 0x10;
+	} else if (c <= 0x9f) {
+	    *cont = c + 0x20;
+	} else if (c <= 0xaf) {
+	    *lead = 0xd1;
+	    *cont = c - 0x20;
+	} else {
+	    return 0;
+	}
+	return 1;
+    default:
+	return 0;
+    }
+}
+
+#define AC_STEP(c) do { \
+	s = delta[s * ncls + (c)]; \
+	if (outc[s]) { \
+	    uint32_t k_; \
+	    for (k_ = 0; k_ < outc[s]; k_++) \
+		hit(ctx, ac->out_ids[ac->out_start[s] + k_]); \
+	} \
+    } while (0)
+
 void    ac_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const void *buf,
 		size_t len, void (*hit)(void *ctx, uint32_t id), void *ctx)
 {
     const unsigned char *p = buf, *end = p + len;
     const unsigned char *cls = ac->cls;
     const uint32_t *delta = ac->delta, *outc = ac->out_count;
-    unsigned ncls = ac->ncls;
+    unsigned ncls = ac->ncls, lead = st->lead;
     uint32_t s = st->state;
     int     space = st->space;
 
     while (p < end) {
-	unsigned c = cls[*p++];
+	unsigned b = *p++, c;
 
+	if (b & 0x80) {
+	    /* Non-ASCII: hold a foldable lead byte until its continuation
+	     * byte is seen (possibly in the next chunk), then feed the
+	     * lower-case pair. */
+	    if (lead) {
+		unsigned l = lead;
+
+		lead = 0;
+		utf8_fold2(&l, &b);
+		space = 0;
+		AC_STEP(cls[l]);
+	    } else if (FOLD_LEAD(b)) {
+		lead = b;
+		continue;
+	    }
+	} else if (lead) {
+	    space = 0;
+	    AC_STEP(cls[lead]);
+	    lead = 0;
+	}
+	c = cls[b];
 	if (c == AC_CLASS_SPACE) {
 	    if (space)
 		continue;
@@ -211,16 +297,11 @@ void    ac_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const void *buf,
 	} else {
 	    space = 0;
 	}
-	s = delta[s * ncls + c];
-	if (outc[s]) {
-	    uint32_t k;
-
-	    for (k = 0; k < outc[s]; k++)
-		hit(ctx, ac->out_ids[ac->out_start[s] + k]);
-	}
+	AC_STEP(c);
     }
     st->state = s;
     st->space = space;
+    st->lead = lead;
 }
 
 /* Regex window. */

@@ -3,7 +3,8 @@
  *
  * Literal words: one Aho-Corasick automaton over all rules' words, run as
  * a DFA over byte classes that fold ASCII case and map every white-space
- * byte to one class; runs of white space are collapsed on the fly, so the
+ * byte to one class (the letters of Latin-1, Latin Extended-A, Greek and
+ * Cyrillic are folded too, by utf8_fold2() on the fly); runs of white space are collapsed on the fly, so the
  * match is caseless and whitespace-normalised.  The stream state (DFA
  * state + "last byte was space") is carried between chunks, so a word
  * split across chunks, lines or encoded words is still found.
@@ -38,7 +39,17 @@ typedef struct AC_AUTOMATON {
 typedef struct AC_STREAM {
     uint32_t state;
     int     space;                /* last byte fed was white space */
+    unsigned lead;                /* held UTF-8 lead byte, 0: none */
 } AC_STREAM;
+
+/* Case folding beyond ASCII: for a two-byte UTF-8 character (lead,
+ * cont) of Latin-1, Latin Extended-A, Greek or Cyrillic, store its
+ * lower-case form (same length) and return 1; else return 0. */
+int     utf8_fold2(unsigned *lead, unsigned *cont);
+
+/* Lead bytes whose characters utf8_fold2() may change. */
+#define FOLD_LEAD(b) ((b) == 0xc3 || (b) == 0xc4 || (b) == 0xc5 \
+		      || (b) == 0xce || (b) == 0xd0)
 
 /* Build over words[i] owned by rules owner[i] (n entries, already
  * normalised with keyword_normalise()). NULL when n == 0. */
@@ -49,6 +60,7 @@ static inline void ac_stream_init(AC_STREAM *st)
 {
     st->state = 0;
     st->space = 1;                /* text start counts as a word break */
+    st->lead = 0;
 }
 
 /* Feed bytes; hit(ctx, pattern_id) is called for every match. */

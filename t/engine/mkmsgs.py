@@ -4,7 +4,7 @@
 Each message isolates one MIME feature, condition, action or limit; the
 expected verdicts are in cases.txt.  Run from t/engine: python3 mkmsgs.py
 """
-import base64, binascii, os
+import base64, binascii, os, quopri
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "msgs")
 CRLF = "\r\n"
@@ -135,3 +135,9 @@ w("limit-header-folded-size.eml", hdr(extra="X-Long: " + "\n ".join(["a" * 70] *
 w("limit-headers.eml", hdr(extra="".join(f"X-H{i}: v\n" for i in range(150))) + "\nbody\n")
 w("limit-line.eml", hdr() + "\n" + "x" * 10000 + "\n")
 w("limit-part-headers.eml", multipart(["".join(f"X-H{i}: v\n" for i in range(150)) + "Content-Type: text/plain\n\nbody\n"]))
+
+# --- caseless beyond ASCII, after charset conversion ---
+w("body-koi8r.eml", None, raw=(hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=koi8-r\nContent-Transfer-Encoding: 8bit\n\n").replace("\n", CRLF).encode()
+  + "Это секретный\r\n   Проект.\r\n".encode("koi8-r"))
+w("body-polish-caps.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+  + quopri.encodestring("ZAŻÓŁĆ GĘŚLĄ jaźń\n".encode()).decode())

@@ -216,6 +216,36 @@ static void test_matcher(void)
     }
     is_int(hits, 0, "no match without the space");
     ac_free(ac);
+
+    /* Non-ASCII letters fold too, also with the character cut in two. */
+    {
+	char   *u[1];
+	size_t  o[1] = {0};
+	const char *t = "x \xc3\x89T\xc3\x89 \xd0\x9f\xd0\xa0\xd0\x98 y";
+	size_t  tl = strlen(t);
+
+	u[0] = keyword_normalise("\xc3\xa9t\xc3\xa9 \xd0\xbf\xd1\x80\xd0\xb8");
+	is_str(u[0], "\xc3\xa9t\xc3\xa9 \xd0\xbf\xd1\x80\xd0\xb8",
+	       "keyword already lower case stays");
+	ac = ac_build(u, o, 1);
+	good = 1;
+	for (a = 0; a <= tl; a++) {
+	    AC_STREAM st;
+
+	    hits = 0;
+	    ac_stream_init(&st);
+	    ac_feed(ac, &st, t, a, count_hit, NULL);
+	    ac_feed(ac, &st, t + a, tl - a, count_hit, NULL);
+	    if (hits != 1)
+		good = 0;
+	}
+	ok(good, "ÉTÉ ПРИ matches été при at every split");
+	ac_free(ac);
+	myfree(u[0]);
+	u[0] = keyword_normalise("\xc5\xbb\xc3\x93\xc5\x81\xce\xa3");
+	is_str(u[0], "\xc5\xbc\xc3\xb3\xc5\x82\xcf\x83", "ŻÓŁΣ folds to żółσ");
+	myfree(u[0]);
+    }
     myfree(w[0]);
     myfree(w[1]);
     myfree(w[2]);
