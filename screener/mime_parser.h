@@ -24,7 +24,7 @@
 
 #define MIME_PATH_MAX   32
 #define MIME_NAMES_MAX  16            /* names kept per part */
-#define MIME_BOUNDARY_MAX 200         /* longer ones: not multipart */
+#define MIME_BOUNDARY_MAX 200         /* longer: limit "boundary" */
 
 typedef struct MIME_PART {
     char    path[MIME_PATH_MAX];

@@ -20,6 +20,7 @@ typedef struct FRAME {
     char    boundary[MIME_BOUNDARY_MAX + 1];
     size_t  blen;                 /* > 0: an active multipart */
     size_t  bparam;               /* boundary parameter length seen */
+    int     long_boundary;        /* longer than MIME_BOUNDARY_MAX */
     int     nchild;
     int     digest;               /* multipart/digest */
     size_t  nheaders;

@@ -179,6 +179,8 @@ static void ctype_param(void *ctx, const char *name, const char *value)
 	if (l > 0 && l <= MIME_BOUNDARY_MAX) {
 	    memcpy(f->boundary, value, l + 1);
 	    f->bparam = l;
+	} else if (l > MIME_BOUNDARY_MAX) {
+	    f->long_boundary = 1;
 	}
     }
 }
@@ -272,6 +274,13 @@ void    mp_headers_done(MIME_PARSER *mp, FRAME *f, int may_push)
     if (!p->has_type || strchr(p->type, '/') == NULL)
 	mp_copy_str(p->type, sizeof(p->type), parent && parent->digest ? "message/rfc822" : "text/plain");
     mp->pending_eol = 0;
+    /* A boundary we cannot track would hide the parts: refuse, do not
+     * scan the whole multipart as one text. */
+    if (strncmp(p->type, "multipart/", 10) == 0 && f->bparam == 0
+	&& f->long_boundary) {
+	mp_limit_hit(mp, "boundary");
+	return;
+    }
     if (strncmp(p->type, "multipart/", 10) == 0 && f->bparam > 0) {
 	p->is_multipart = 1;
 	f->blen = f->bparam;

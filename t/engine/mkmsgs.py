@@ -141,3 +141,4 @@ w("body-koi8r.eml", None, raw=(hdr() + "MIME-Version: 1.0\nContent-Type: text/pl
   + "Это секретный\r\n   Проект.\r\n".encode("koi8-r"))
 w("body-polish-caps.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
   + quopri.encodestring("ZAŻÓŁĆ GĘŚLĄ jaźń\n".encode()).decode())
+w("limit-boundary.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="hidden.exe"')], boundary="b" * 300))
