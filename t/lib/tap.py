@@ -4,7 +4,8 @@
     tap.require_root()                  # "1..0 # SKIP ..." unless root
     tap.ok(cond, "name")
     tap.is_eq(got, want, "name")        # prints got/want on failure
-    tap.like(text, r"regex", "name")
+    tap.like(text, r"regex", "name")    # also tap.unlike; ok/is_eq/like
+                                        # take a detail shown on failure
     tap.skip("reason", "name")          # "ok N - name # SKIP reason"
     tap.diag("anything")                # "# anything"
 
@@ -59,17 +60,19 @@ def ok(cond, name="", detail=None):
     return cond
 
 
-def is_eq(got, want, name=""):
-    """ok(got == want), showing both values when they differ."""
-    return ok(got == want, name, "     got: %r\n    want: %r" % (got, want))
+def is_eq(got, want, name="", detail=None):
+    """ok(got == want), showing both values (and DETAIL) when they differ."""
+    return ok(got == want, name, "     got: %r\n    want: %r%s"
+              % (got, want, "" if detail is None else "\n" + str(detail)))
 
 
-def like(got, pattern, name=""):
+def like(got, pattern, name="", detail=None):
     """ok when regex PATTERN is found in GOT (str or bytes)."""
     if isinstance(got, bytes) and isinstance(pattern, str):
         pattern = pattern.encode()
     hit = got is not None and re.search(pattern, got) is not None
-    return ok(hit, name, "     got: %r\n    want: /%s/" % (got, pattern))
+    return ok(hit, name, "     got: %r\n    want: /%s/%s"
+              % (got, pattern, "" if detail is None else "\n" + str(detail)))
 
 
 def unlike(got, pattern, name=""):
