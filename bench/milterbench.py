@@ -210,7 +210,7 @@ def make_message(rnd, i):
                 "--B1--\r\n")
         return hdr + "Content-Type: multipart/mixed; boundary=\"B1\"\r\n\r\n" + body
     if kind < 0.6:
-        t = _text(rnd, rnd.randint(8000, 24000))
+        t = _text(rnd, rnd.randint(5000, 15000))
         html = "<html><body><p>" + t.replace("\r\n", "</p>\r\n<p>") + "</p></body></html>\r\n"
         body = ("--A1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" + t +
                 "--A1\r\nContent-Type: text/html; charset=us-ascii\r\n"
@@ -218,7 +218,7 @@ def make_message(rnd, i):
                 "--A1--\r\n")
         return hdr + "Content-Type: multipart/alternative; boundary=\"A1\"\r\n\r\n" + body
     return (hdr + "Content-Type: text/plain; charset=us-ascii\r\n\r\n" +
-            _text(rnd, rnd.randint(5000, 30000)))
+            _text(rnd, rnd.randint(5000, 24000)))
 
 
 def make_corpus(n, seed=42):
@@ -320,3 +320,10 @@ def rss_kb(pid):
             elif line.startswith("VmHWM:"):
                 peak = int(line.split()[1])
     return cur, peak
+
+
+def cpu_seconds(pid):
+    """User+system CPU time a process has used so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
