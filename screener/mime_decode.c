@@ -148,16 +148,24 @@ static size_t qp_run(DECODER *d, const unsigned char *p, size_t len,
     unsigned char *o = out;
 
     while (p < end) {
-	unsigned char c = *p++;
+	unsigned char c;
 
-	switch (d->qp) {
-	case 0:
-	    if (c == '=') {
+	if (d->qp == 0) {
+	    /* Plain text up to the next '=' in one copy. */
+	    const unsigned char *eq = memchr(p, '=', (size_t) (end - p));
+	    size_t  n = (size_t) ((eq ? eq : end) - p);
+
+	    memcpy(o, p, n);
+	    o += n;
+	    p += n;
+	    if (eq) {
+		p++;
 		d->qp = 1;
-	    } else {
-		*o++ = c;
 	    }
-	    break;
+	    continue;
+	}
+	c = *p++;
+	switch (d->qp) {
 	case 1:				/* after '=' */
 	    if (c == '\n') {
 		d->qp = 0;		/* soft line break */

@@ -38,6 +38,7 @@
 typedef struct RULE_REGEX {
     char   *text;                 /* as written, for logs */
     pcre2_code *code;
+    int     in_prefilter;         /* part of SCONF.rx_prefilter */
 } RULE_REGEX;
 
 struct RULE {

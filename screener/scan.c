@@ -220,7 +220,13 @@ static void run_regex(void *ctx, const char *buf, size_t len)
 {
     SCAN   *s = ctx;
     size_t  i, j;
+    int     skip_pf = 0;
 
+    /* Body windows: one search with the prefilter first; when it finds
+     * nothing, none of its member patterns can match here. */
+    if (s->stream == IN_BODY && s->conf->rx_prefilter)
+	skip_pf = pcre2_match(s->conf->rx_prefilter, (PCRE2_SPTR) buf, len, 0,
+			      0, s->md, s->mctx) == PCRE2_ERROR_NOMATCH;
     for (i = 0; i < s->conf->n_rules; i++) {
 	RULE   *r = s->conf->rules[i];
 
@@ -228,9 +234,12 @@ static void run_regex(void *ctx, const char *buf, size_t len)
 	    || !open_rule(s, i, COND_KEYWORDS))
 	    continue;
 	for (j = 0; j < r->n_regex; j++) {
-	    int     rc = pcre2_match(r->regex[j].code, (PCRE2_SPTR) buf, len,
-				     0, 0, s->md, s->mctx);
+	    int     rc;
 
+	    if (skip_pf && r->regex[j].in_prefilter)
+		continue;
+	    rc = pcre2_match(r->regex[j].code, (PCRE2_SPTR) buf, len, 0, 0,
+			     s->md, s->mctx);
 	    if (rc >= 0) {
 		hit(&s->rs[i], COND_KEYWORDS, s->stream_part, NULL,
 		    r->regex[j].text);

@@ -69,6 +69,7 @@ typedef struct SCONF {
     int     refcount;             /* see sconf_ref() */
     struct AC_AUTOMATON *automaton;   /* engine: every rule's words */
     size_t  n_regex;              /* engine: regexes over all rules */
+    void   *rx_prefilter;         /* engine: one pcre2_code, see scan.c */
 } SCONF;
 
 /* Load and check a file.  Returns NULL and fills e on any problem. */

@@ -436,6 +436,60 @@ static RULE *load_rule(SCONF *c, const config_setting_t *g, size_t idx,
     return r;
 }
 
+/* The body prefilter: every body regex as one alternation, so a window
+ * without any match costs one search instead of one per regex.  Only
+ * patterns that cannot affect each other inside an alternation take
+ * part (no back references, no backtracking verbs); the rest are always
+ * searched on their own.  The prefilter only decides whether the
+ * individual searches are needed, never a verdict. */
+static void build_prefilter(SCONF *c)
+{
+    size_t  i, j, len = 0, n = 0;
+    char   *pat, *o;
+    int     err;
+    PCRE2_SIZE off;
+    pcre2_code *code;
+
+    for (i = 0; i < c->n_rules; i++)
+	for (j = 0; j < c->rules[i]->n_regex; j++)
+	    len += strlen(c->rules[i]->regex[j].text) + 8;
+    if (len == 0)
+	return;
+    o = pat = mymalloc(len + 1);
+    for (i = 0; i < c->n_rules; i++) {
+	RULE   *r = c->rules[i];
+
+	if (!(r->kw_in & IN_BODY))
+	    continue;
+	for (j = 0; j < r->n_regex; j++) {
+	    uint32_t backrefs = 0;
+
+	    pcre2_pattern_info(r->regex[j].code, PCRE2_INFO_BACKREFMAX,
+			       &backrefs);
+	    r->regex[j].in_prefilter = backrefs == 0
+		&& strstr(r->regex[j].text, "(*") == NULL;
+	    if (!r->regex[j].in_prefilter)
+		continue;
+	    o += sprintf(o, "%s(?:%s)", n++ ? "|" : "", r->regex[j].text);
+	}
+    }
+    *o = 0;
+    if (n > 1) {
+	code = pcre2_compile((PCRE2_SPTR) pat, PCRE2_ZERO_TERMINATED,
+			     PCRE2_CASELESS | PCRE2_UTF
+			     | PCRE2_MATCH_INVALID_UTF, &err, &off, NULL);
+	if (code) {
+	    (void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	    c->rx_prefilter = code;
+	}
+    }
+    if (c->rx_prefilter == NULL)
+	for (i = 0; i < c->n_rules; i++)
+	    for (j = 0; j < c->rules[i]->n_regex; j++)
+		c->rules[i]->regex[j].in_prefilter = 0;
+    myfree(pat);
+}
+
 void    sconf_rules_load(SCONF *c, const config_setting_t *list, CFG_ERRS *e)
 {
     size_t  n = (size_t) config_setting_length(list), i, j, nw = 0;
@@ -466,6 +520,8 @@ void    sconf_rules_load(SCONF *c, const config_setting_t *list, CFG_ERRS *e)
     c->automaton = ac_build(words, owner, nw);
     myfree(words);
     myfree(owner);
+    if (e->count == 0)
+	build_prefilter(c);
 }
 
 void    sconf_rules_free(SCONF *c)
@@ -479,4 +535,7 @@ void    sconf_rules_free(SCONF *c)
     c->n_rules = 0;
     ac_free(c->automaton);
     c->automaton = NULL;
+    if (c->rx_prefilter)
+	pcre2_code_free(c->rx_prefilter);
+    c->rx_prefilter = NULL;
 }

@@ -4,14 +4,17 @@
  * The automaton is compiled to a full DFA over byte classes: only bytes
  * that occur in some word get a class of their own (upper- and lower-case
  * ASCII letters share one), every white-space byte is AC_CLASS_SPACE and
- * all other bytes AC_CLASS_OTHER.  The hot loop is one table lookup per
- * byte plus the collapse of white-space runs; no calls except on a hit.
+ * all other bytes AC_CLASS_OTHER.  Runs of white space are collapsed by
+ * the DFA itself (a state reached by a space loops on further spaces;
+ * no word starts with a space), so the hot loop is two table lookups
+ * per byte and no call except on a hit.
  */
 #include <config.h>
 
 #include <ctype.h>
 #include <string.h>
 
+#include "msg.h"
 #include "mymalloc.h"
 #include "textmatch.h"
 
@@ -27,6 +30,7 @@ AC_AUTOMATON *ac_build(char **words, const size_t *owner, size_t n)
     size_t  i, j, cap_states = 1, total = 0, nst;
     int32_t *go;
     uint32_t *fail, *queue, *cnt, *ids_tmp;
+    unsigned char *in_space;
     size_t  head, tail;
     unsigned c;
 
@@ -62,6 +66,7 @@ AC_AUTOMATON *ac_build(char **words, const size_t *owner, size_t n)
     go = mymalloc(cap_states * ac->ncls * sizeof(*go));
     memset(go, 0xff, cap_states * ac->ncls * sizeof(*go));
     cnt = mycalloc(cap_states, sizeof(*cnt));
+    in_space = mycalloc(cap_states, 1);
     nst = 1;
     /* Pattern ids: unique words; owners grouped per id. */
     ac->own_start = mycalloc(n, sizeof(uint32_t));
@@ -79,8 +84,10 @@ AC_AUTOMATON *ac_build(char **words, const size_t *owner, size_t n)
 
 	    for (; *p; p++) {
 		c = ac->cls[*p];
-		if (go[s * ac->ncls + c] < 0)
+		if (go[s * ac->ncls + c] < 0) {
+		    in_space[nst] = c == AC_CLASS_SPACE;
 		    go[s * ac->ncls + c] = (int32_t) nst++;
+		}
 		s = (uint32_t) go[s * ac->ncls + c];
 	    }
 	    if (term[s] == UINT32_MAX) {
@@ -165,14 +172,25 @@ AC_AUTOMATON *ac_build(char **words, const size_t *owner, size_t n)
 	}
     }
     ac->nstates = nst;
+    if ((uint64_t) nst * ac->ncls >= AC_OUT)
+	msg_fatal("keyword automaton too large: %zu states", nst);
+    /* White space collapse built in: a state reached by a space stays
+     * where it is on further spaces. */
+    for (i = 0; i < nst; i++)
+	if (in_space[i])
+	    go[i * ac->ncls + AC_CLASS_SPACE] = (int32_t) i;
+    /* Entries are premultiplied row offsets, AC_OUT set when the target
+     * state reports a word: one load per byte in ac_feed(). */
     ac->delta = mymalloc(nst * ac->ncls * sizeof(uint32_t));
     for (i = 0; i < nst * ac->ncls; i++)
-	ac->delta[i] = (uint32_t) go[i];
+	ac->delta[i] = (uint32_t) go[i] * ac->ncls
+	    | (ac->out_count[go[i]] ? AC_OUT : 0);
     myfree(go);
     myfree(cnt);
     myfree(fail);
     myfree(queue);
     myfree(ids_tmp);
+    myfree(in_space);
     return ac;
 }
 
@@ -247,13 +265,20 @@ int     utf8_fold2(unsigned *lead, unsigned *cont)
     }
 }
 
+static void report(const AC_AUTOMATON *ac, uint32_t row,
+		           void (*hit)(void *ctx, uint32_t id), void *ctx)
+{
+    uint32_t st = row / ac->ncls, k;
+
+    for (k = 0; k < ac->out_count[st]; k++)
+	hit(ctx, ac->out_ids[ac->out_start[st] + k]);
+}
+
 #define AC_STEP(c) do { \
-	s = delta[s * ncls + (c)]; \
-	if (outc[s]) { \
-	    uint32_t k_; \
-	    for (k_ = 0; k_ < outc[s]; k_++) \
-		hit(ctx, ac->out_ids[ac->out_start[s] + k_]); \
-	} \
+	uint32_t t_ = delta[s + (c)]; \
+	s = t_ & ~AC_OUT; \
+	if (t_ & AC_OUT) \
+	    report(ac, s, hit, ctx); \
     } while (0)
 
 void    ac_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const void *buf,
@@ -261,46 +286,34 @@ void    ac_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const void *buf,
 {
     const unsigned char *p = buf, *end = p + len;
     const unsigned char *cls = ac->cls;
-    const uint32_t *delta = ac->delta, *outc = ac->out_count;
-    unsigned ncls = ac->ncls, lead = st->lead;
+    const uint32_t *delta = ac->delta;
+    unsigned lead = st->lead;
     uint32_t s = st->state;
-    int     space = st->space;
 
     while (p < end) {
-	unsigned b = *p++, c;
+	unsigned b = *p++;
 
-	if (b & 0x80) {
-	    /* Non-ASCII: hold a foldable lead byte until its continuation
-	     * byte is seen (possibly in the next chunk), then feed the
-	     * lower-case pair. */
-	    if (lead) {
-		unsigned l = lead;
+	if ((b & 0x80) == 0 && lead == 0) {
+	    AC_STEP(cls[b]);
+	    continue;
+	}
+	/* Non-ASCII: hold a foldable lead byte until its continuation
+	 * byte is seen (possibly in the next chunk), then feed the
+	 * lower-case pair. */
+	if (lead) {
+	    unsigned l = lead;
 
-		lead = 0;
-		utf8_fold2(&l, &b);
-		space = 0;
-		AC_STEP(cls[l]);
-	    } else if (FOLD_LEAD(b)) {
-		lead = b;
-		continue;
-	    }
-	} else if (lead) {
-	    space = 0;
-	    AC_STEP(cls[lead]);
 	    lead = 0;
+	    if (b & 0x80)
+		utf8_fold2(&l, &b);
+	    AC_STEP(cls[l]);
+	} else if (FOLD_LEAD(b)) {
+	    lead = b;
+	    continue;
 	}
-	c = cls[b];
-	if (c == AC_CLASS_SPACE) {
-	    if (space)
-		continue;
-	    space = 1;
-	} else {
-	    space = 0;
-	}
-	AC_STEP(c);
+	AC_STEP(cls[b]);
     }
     st->state = s;
-    st->space = space;
     st->lead = lead;
 }
 

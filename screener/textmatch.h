@@ -4,9 +4,10 @@
  * Literal words: one Aho-Corasick automaton over all rules' words, run as
  * a DFA over byte classes that fold ASCII case and map every white-space
  * byte to one class (the letters of Latin-1, Latin Extended-A, Greek and
- * Cyrillic are folded too, by utf8_fold2() on the fly); runs of white space are collapsed on the fly, so the
- * match is caseless and whitespace-normalised.  The stream state (DFA
- * state + "last byte was space") is carried between chunks, so a word
+ * Cyrillic are folded too, by utf8_fold2() on the fly); runs of white
+ * space are collapsed on the fly, so the match is caseless and
+ * whitespace-normalised.  The stream state (DFA state, and a UTF-8 lead
+ * byte held for folding) is carried between chunks, so a word
  * split across chunks, lines or encoded words is still found.
  *
  * Regexes: text is collected in a window of RX_WINDOW bytes; each full
@@ -22,13 +23,14 @@
 #include "strlist.h"
 
 #define AC_CLASS_OTHER 0
+#define AC_OUT (1u << 31)         /* delta entry: target reports a word */
 #define AC_CLASS_SPACE 1
 
 typedef struct AC_AUTOMATON {
     unsigned char cls[256];       /* byte -> class */
     unsigned ncls;
     size_t  nstates;
-    uint32_t *delta;              /* [state * ncls + class] -> state */
+    uint32_t *delta;              /* [row + class] -> row | AC_OUT */
     uint32_t *out_start;          /* [state] -> index in out_ids */
     uint32_t *out_count;          /* [state] */
     uint32_t *out_ids;            /* pattern ids */
@@ -37,8 +39,7 @@ typedef struct AC_AUTOMATON {
 } AC_AUTOMATON;
 
 typedef struct AC_STREAM {
-    uint32_t state;
-    int     space;                /* last byte fed was white space */
+    uint32_t state;               /* row offset in delta */
     unsigned lead;                /* held UTF-8 lead byte, 0: none */
 } AC_STREAM;
 
@@ -59,7 +60,6 @@ void    ac_free(AC_AUTOMATON *ac);
 static inline void ac_stream_init(AC_STREAM *st)
 {
     st->state = 0;
-    st->space = 1;                /* text start counts as a word break */
     st->lead = 0;
 }
 
