@@ -142,3 +142,6 @@ w("body-koi8r.eml", None, raw=(hdr() + "MIME-Version: 1.0\nContent-Type: text/pl
 w("body-polish-caps.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
   + quopri.encodestring("ZAŻÓŁĆ GĘŚLĄ jaźń\n".encode()).decode())
 w("limit-boundary.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="hidden.exe"')], boundary="b" * 300))
+w("regex-backref.eml", hdr() + "\nsome text aaaaaazz more\n")
+w("regex-prefilter.eml", hdr() + "\nsome text TOKKKYO\n   Cafe more\n")
+w("regex-verb.eml", hdr() + "\nsome text nope more\n")
