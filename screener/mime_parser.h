@@ -37,6 +37,11 @@ typedef struct MIME_PART {
     STRLIST names;                /* decoded names, every source */
     int     is_multipart, is_message, is_text, is_leaf;
     int     in_message;           /* root of an embedded message */
+    int     encoded_message;      /* message/rfc822 in base64 or QP: a
+				   * leaf whose decoded content is parsed
+				   * by a nested parser */
+    int     in_encoded;           /* inside such a message: offsets are
+				   * not body offsets */
     int     has_type;             /* Content-Type was given */
     uint64_t start, end;          /* body offsets (start: headers) */
     uint64_t size;                /* decoded bytes (when decoded) */

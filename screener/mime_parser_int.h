@@ -28,6 +28,10 @@ typedef struct FRAME {
 } FRAME;
 
 struct MIME_PARSER {
+    MIME_PARSER *sub;             /* parser of an encoded message part */
+    int     depth_base;           /* depth of the part a sub parses */
+    int     encoded;              /* this is such a sub-parser */
+    int    *partsp;               /* part count shared with the parent */
     SCONF_LIMITS lim;
     const MIME_CALLBACKS *cb;
     void   *ctx;

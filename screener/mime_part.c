@@ -42,19 +42,20 @@ FRAME  *mp_push_frame(MIME_PARSER *mp, const char *path, uint64_t start)
 {
     FRAME  *f;
 
-    if (mp->nfr >= mp->lim.max_depth) {
+    if (mp->nfr + mp->depth_base >= mp->lim.max_depth) {
 	mp_limit_hit(mp, "depth");
 	return NULL;
     }
-    if (mp->nparts >= mp->lim.max_parts) {
+    if (*mp->partsp >= mp->lim.max_parts) {
 	mp_limit_hit(mp, "parts");
 	return NULL;
     }
     f = &mp->fr[mp->nfr++];
     memset(f, 0, sizeof(*f));
     mp_copy_str(f->part.path, sizeof(f->part.path), path);
-    f->part.depth = mp->nfr;
-    f->part.index = mp->nparts++;
+    f->part.depth = mp->nfr + mp->depth_base;
+    f->part.index = (*mp->partsp)++;
+    f->part.in_encoded = mp->encoded;
     f->part.start = start;
     strlist_init(&f->part.names);
     f->state = F_HEADERS;
@@ -73,8 +74,35 @@ MIME_PARSER *mime_parser_new(const SCONF_LIMITS *lim,
     mp->at_line_start = 1;
     mp->first_line = 1;
     mp->conv.cd = (iconv_t) -1;
+    mp->partsp = &mp->nparts;
     mp_push_frame(mp, "1", 0);
     return mp;
+}
+
+/* A parser for the decoded content of an encoded message part p: same
+ * callbacks and limits, depth and part count carried on. */
+static MIME_PARSER *sub_parser(MIME_PARSER *mp, const MIME_PART *p)
+{
+    MIME_PARSER *sub = mycalloc(1, sizeof(*sub));
+    char    path[MIME_PATH_MAX + 4];
+    FRAME  *root;
+
+    sub->lim = mp->lim;
+    sub->cb = mp->cb;
+    sub->ctx = mp->ctx;
+    sub->fr = mycalloc((size_t) mp->lim.max_depth, sizeof(FRAME));
+    sub->at_line_start = 1;
+    sub->first_line = 1;
+    sub->conv.cd = (iconv_t) -1;
+    sub->partsp = mp->partsp;
+    sub->depth_base = p->depth;
+    sub->encoded = 1;
+    snprintf(path, sizeof(path), "%s.1", p->path);
+    if ((root = mp_push_frame(sub, path, 0)) != NULL)
+	root->part.in_message = 1;
+    else
+	mp->dead = 1;
+    return sub;
 }
 
 void    mime_parser_free(MIME_PARSER *mp)
@@ -83,6 +111,7 @@ void    mime_parser_free(MIME_PARSER *mp)
 
     if (mp == NULL)
 	return;
+    mime_parser_free(mp->sub);
     for (i = 0; i < mp->nfr; i++)
 	strlist_free(&mp->fr[i].part.names);
     if (mp->conv_open)
@@ -120,6 +149,10 @@ static void deliver(MIME_PARSER *mp, FRAME *f, const unsigned char *d,
     if (n == 0)
 	return;
     f->part.size += n;
+    if (mp->sub) {
+	mime_feed(mp->sub, (const char *) d, n);
+	return;
+    }
     if (f->part.want_data)
 	mp->cb->data(mp->ctx, &f->part, (const char *) d, n);
     if (f->part.want_text && mp->conv_open)
@@ -308,8 +341,21 @@ void    mp_headers_done(MIME_PARSER *mp, FRAME *f, int may_push)
     p->is_leaf = 1;
     p->is_text = strncmp(p->type, "text/", 5) == 0
 	|| strncmp(p->type, "multipart/", 10) == 0;
+    /* An encoded attached message is decoded and parsed all the same:
+     * clients show its parts, so rules must see them. */
+    p->encoded_message = strcmp(p->type, "message/rfc822") == 0
+	|| strcmp(p->type, "message/global") == 0;
+    p->is_message = p->encoded_message;
     f->state = F_BODY;
     mp->cb->part_begin(mp->ctx, p);
+    if (p->encoded_message) {
+	p->want_decode = 1;
+	p->want_text = p->want_data = 0;
+	if (may_push)
+	    mp->sub = sub_parser(mp, p);
+	if (mp->dead)
+	    return;
+    }
     decoder_init(&mp->dec, p->cte);
     if (p->want_text) {
 	charset_open(&mp->conv, p->charset);
@@ -335,6 +381,12 @@ void    mp_close_top(MIME_PARSER *mp, uint64_t end)
 	}
 	if (f->part.cte == CTE_UUENCODE && mp->dec.uu_name[0])
 	    add_name(f, mp->dec.uu_name);
+	if (mp->sub) {
+	    /* The embedded message's parts end before their container. */
+	    mime_finish(mp->sub);
+	    mime_parser_free(mp->sub);
+	    mp->sub = NULL;
+	}
     }
     f->part.end = end;
     if (!mp->dead)

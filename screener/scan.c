@@ -486,12 +486,23 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 	    if (!attach_rule_match(r, p, norm, nn, digest[0] ? digest : NULL,
 			      &file, why, sizeof(why)))
 		continue;
-	    if (r->action == ACT_STRIP)
+	    if (r->action == ACT_STRIP && p->in_encoded)
+		st->enc_hit = 1;
+	    else if (r->action == ACT_STRIP)
 		strip_candidate(s, st, p, file);
 	    if (!(st->sat & COND_ATTACHMENT))
 		hit(st, COND_ATTACHMENT, p->path, file, why);
 	}
     }
+    /* Parts inside an encoded message have no body offsets of their own:
+     * a strip of any of them strips the whole message part. */
+    if (p->encoded_message && !p->in_encoded)
+	for (i = 0; i < s->conf->n_rules; i++)
+	    if (s->rs[i].enc_hit) {
+		s->rs[i].enc_hit = 0;
+		strip_candidate(s, &s->rs[i], p, p->names.n ? p->names.v[0]
+				: NULL);
+	    }
     check_rules(s);
 }
 

@@ -35,6 +35,8 @@ typedef struct RULE_STATE {
     RULE_HIT hit;
     STRIP_CAND *cands;            /* strip rules only */
     size_t  ncands, capcands;
+    int     enc_hit;              /* matched inside an encoded message:
+				   * strip that whole message part */
 } RULE_STATE;
 
 /* --explain record of one part. */

@@ -145,3 +145,11 @@ w("limit-boundary.eml", multipart([TEXT, att('Content-Type: application/octet-st
 w("regex-backref.eml", hdr() + "\nsome text aaaaaazz more\n")
 w("regex-prefilter.eml", hdr() + "\nsome text TOKKKYO\n   Cafe more\n")
 w("regex-verb.eml", hdr() + "\nsome text nope more\n")
+
+# --- an attached message in base64 is parsed all the same ---
+_inner = (multipart([TEXT, att('Content-Type: application/octet-stream; name="wrapped.exe"')], boundary="in")).replace("\n", CRLF)
+w("exe-in-b64-message.eml", multipart([TEXT, "Content-Type: message/rfc822; name=\"fwd.eml\"\nContent-Transfer-Encoding: base64\n\n"
+  + base64.encodebytes(_inner.encode()).decode()]))
+_inner2 = (multipart([TEXT, att('Content-Type: application/x-rar; name="wrapped.rar"')], boundary="in")).replace("\n", CRLF)
+w("strip-in-b64-message.eml", multipart([TEXT, "Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+  + base64.encodebytes(_inner2.encode()).decode(), "Content-Type: text/plain\n\nkeep me\n"]))
