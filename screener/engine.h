@@ -37,6 +37,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "sconf.h"
 #include "action.h"
 
@@ -62,7 +63,10 @@ typedef struct TAG_HEADER {
 typedef struct STRIP_RANGE {
     uint64_t start;               /* first byte of the part (its headers) */
     uint64_t end;                 /* one past its last body byte */
-    char    notice[512];          /* replacement text (CRLF lines) */
+    char    notice[512];          /* replacement (CRLF lines): a whole
+				   * text/plain part, header included; just
+				   * the text when start..end is the whole
+				   * body of a single-part message */
 } STRIP_RANGE;
 
 SCAN   *scan_new(const SCONF *conf, DIRECTION dir);
@@ -113,7 +117,6 @@ const TAG_HEADER *scan_strip_headers(const SCAN *s, size_t *n);
  * text/plain MIME part: header lines, blank line, text; for the whole
  * message case just the text).  0 ok, -1 read/write error or ranges
  * inconsistent with the input. */
-#include <stdio.h>
 int     strip_rewrite(const SCAN *s, FILE *in, FILE *out);
 
 #endif
