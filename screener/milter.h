@@ -34,6 +34,7 @@ typedef struct MSG {
     int     decided;              /* a terminal verdict is known */
     int     logged;               /* scan_log() done */
     int     failed;               /* internal error seen: on_error */
+    int     in_flight;            /* counted by msg_active() */
     /* body spool for strip: an unlinked temp file, bounded */
     int     spool_fd;             /* -1: none */
     uint64_t spool_len;
@@ -69,6 +70,9 @@ void    msg_queue_id(MSG *msg, SMFICTX *ctx);
 /* Append body bytes to the spool; 0 ok, -1 spool full or error. */
 int     msg_spool(MSG *msg, const unsigned char *buf, size_t len);
 int     msg_active(void);         /* messages in flight, all threads */
+/* The message has its final answer (it may linger until abort/close):
+ * it no longer holds up a SIGTERM drain. */
+void    msg_settle(MSG *msg);
 
 /* milter_actions.c */
 /* The reply for an early terminal verdict (reject/tempfail/discard/

@@ -127,6 +127,7 @@ sfsistat act_error(SMFICTX *ctx, CONN *conn, MSG *msg, const char *why)
     if (msg) {
 	msg->failed = 1;
 	msg->logged = 1;
+	msg_settle(msg);
     }
     switch (a) {
     case ACT_REJECT:
@@ -161,18 +162,22 @@ sfsistat act_early(SMFICTX *ctx, CONN *conn, MSG *msg)
     case ACT_REJECT:
 	act_setreply(ctx, v->reply, DEF_REJECT);
 	log_verdict(msg);
+	msg_settle(msg);
 	return SMFIS_REJECT;
     case ACT_TEMPFAIL:
 	act_setreply(ctx, v->reply, DEF_TEMPFAIL);
 	log_verdict(msg);
+	msg_settle(msg);
 	return SMFIS_TEMPFAIL;
     case ACT_DISCARD:
 	log_verdict(msg);
+	msg_settle(msg);
 	return SMFIS_DISCARD;
     case ACT_ACCEPT:
 	/* Nothing left to do at end of message: let go at once. */
 	if (!has_effects(msg->scan)) {
 	    log_verdict(msg);
+	    msg_settle(msg);
 	    return SMFIS_ACCEPT;
 	}
 	return SMFIS_CONTINUE;

@@ -44,8 +44,17 @@ MSG    *msg_new(CONN *conn, SMFICTX *ctx)
 			       conn->auth_authen, conn->client_addr);
     msg->scan = scan_new(msg->conf, msg->dir);
     msg_queue_id(msg, ctx);
+    msg->in_flight = 1;
     __atomic_add_fetch(&active, 1, __ATOMIC_SEQ_CST);
     return msg;
+}
+
+void    msg_settle(MSG *msg)
+{
+    if (msg && msg->in_flight) {
+	msg->in_flight = 0;
+	__atomic_sub_fetch(&active, 1, __ATOMIC_SEQ_CST);
+    }
 }
 
 void    msg_free(MSG *msg)
@@ -60,8 +69,8 @@ void    msg_free(MSG *msg)
     strlist_free(&msg->hdr_names);
     /* Drop the rules last: the SCAN may point into them. */
     reload_release(msg->conf);
+    msg_settle(msg);
     myfree(msg);
-    __atomic_sub_fetch(&active, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Postfix's queue id ({i}) appears once the queue file exists: with
