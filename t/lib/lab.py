@@ -217,7 +217,8 @@ class Lab:
     Lab(domains=DOMAINS, users=USERS, internal_clients=("127.0.0.1",),
         policyd_conf=None, policy_port=10040, screener_conf=None,
         main_cf=None, master_cf=None, weak_submission_tls=False,
-        state_dir=None, keep=None, snippet_args=())
+        state_dir=None, keep=None, snippet_args=(), policy_hook=None,
+        milter_hook=None)
 
     policyd_conf / screener_conf: a path, or the config text itself (in
     which "@LISTEN@" becomes "inet:127.0.0.1:<policy_port>" and "@SOCKET@"
@@ -225,6 +226,10 @@ class Lab:
     $RS_BUILDDIR and wires Postfix to it; otherwise the hook is left out.
     main_cf: {param: value} set after the merge.  master_cf:
     {"public"|"submission"|"internal": {param: value}} as -o overrides.
+    policy_hook / milter_hook: True wires Postfix to policy_port / the
+    screener socket without starting the daemon (something else serves
+    it, or nothing: then the hook's failure action shows); False leaves
+    the hook out even when the daemon is started.
     weak_submission_tls: the submission listener only speaks TLS 1.2 with
     AES128 ciphers ({cipher_bits} = 128; OpenSSL 3 in Debian 12 has no
     sub-128-bit cipher left), so a policy with min_cipher_bits > 128 sees
@@ -234,7 +239,8 @@ class Lab:
     def __init__(self, domains=DOMAINS, users=None, internal_clients=("127.0.0.1",),
                  policyd_conf=None, policy_port=PORTS["policy"], screener_conf=None,
                  main_cf=None, master_cf=None, weak_submission_tls=False,
-                 state_dir=None, keep=None, snippet_args=(), quiet=False):
+                 state_dir=None, keep=None, snippet_args=(), quiet=False,
+                 policy_hook=None, milter_hook=None):
         self.domains = tuple(domains)
         self.users = dict(USERS if users is None else users)
         self.internal_clients = tuple(internal_clients)
@@ -248,6 +254,9 @@ class Lab:
         self.keep = keep
         self.snippet_args = list(snippet_args)
         self.quiet = quiet
+        # wire Postfix to the daemons (default: when they are started)
+        self.policy_hook = policyd_conf is not None if policy_hook is None else policy_hook
+        self.milter_hook = screener_conf is not None if milter_hook is None else milter_hook
         self.host = HOST
         self.dir = None
         self.procs = {}            # name -> pid of processes we started
@@ -510,9 +519,9 @@ class Lab:
         for k, v in sets.items():
             cmd += ["--set", "%s=%s" % (k, v)]
         cmd += ["--no-chroot", "--no-check"]
-        if self.screener_conf is None:
+        if not self.milter_hook:
             cmd.append("--no-milter")
-        if self.policyd_conf is None:
+        if not self.policy_hook:
             cmd.append("--no-policy")
         cmd += self.snippet_args + ["apply"]
         self.merge_output = _run(cmd).stdout
