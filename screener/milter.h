@@ -52,6 +52,7 @@ typedef struct CONN {
     char   *auth_authen;
     char   *tls_version;
     int     skip_ok;              /* MTA understands SMFIS_SKIP */
+    int     nr_conn, nr_hdr;      /* no reply to connect / each header */
     MSG    *msg;                  /* current message or NULL */
 } CONN;
 

@@ -46,10 +46,12 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		 "need 0x%lx): some verdicts will fail to apply",
 		 f0, (unsigned long) WANT_ACTIONS);
     *pf0 = f0 & (WANT_ACTIONS | SMFIF_SETSYMLIST);
-    /* Steps we do not need: the MTA need not send them. */
-    steps = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA);
-    if (f1 & SMFIP_SKIP)
-	steps |= SMFIP_SKIP;
+    /* Steps we do not need: the MTA need not send them.  No reply to
+     * connect (we never refuse there) nor to each header: a verdict a
+     * header brings is given at end of header, a few hundred bytes
+     * later, and the round trip per header is saved. */
+    steps = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP
+		  | SMFIP_NR_CONN | SMFIP_NR_HDR);
     *pf1 = steps;
     *pf2 = *pf3 = 0;
     if (f0 & SMFIF_SETSYMLIST)
@@ -57,14 +59,18 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	    if (smfi_setsymlist(ctx, want_macros[i].stage,
 				(char *) want_macros[i].macros) != MI_SUCCESS)
 		msg_warn("smfi_setsymlist(%d) failed", want_macros[i].stage);
-    conn_get(ctx)->skip_ok = (f1 & SMFIP_SKIP) != 0;
+    conn_get(ctx)->skip_ok = (steps & SMFIP_SKIP) != 0;
+    conn_get(ctx)->nr_conn = (steps & SMFIP_NR_CONN) != 0;
+    conn_get(ctx)->nr_hdr = (steps & SMFIP_NR_HDR) != 0;
     return SMFIS_CONTINUE;
 }
 
 static sfsistat cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-    conn_connect(conn_get(ctx), ctx, host, (const struct sockaddr *) sa);
-    return SMFIS_CONTINUE;
+    CONN   *conn = conn_get(ctx);
+
+    conn_connect(conn, ctx, host, (const struct sockaddr *) sa);
+    return conn->nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat cb_helo(SMFICTX *ctx, char *helo)
@@ -133,10 +139,17 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
     CONN   *conn = CONN_OF(ctx);
     MSG    *msg = conn->msg;
 
-    if (msg == NULL)
-	return act_error(ctx, conn, NULL, "header without MAIL");
+    if (msg == NULL)                      /* eoh answers then */
+	return conn->nr_hdr ? SMFIS_NOREPLY
+	    : act_error(ctx, conn, NULL, "header without MAIL");
     /* names only, for whole-message strip's header changes */
     strlist_addn(&msg->hdr_names, name, strnlen(name, 256));
+    if (conn->nr_hdr) {
+	/* no reply here: a terminal verdict is answered at end of header */
+	if (!msg->decided && scan_header(msg->scan, name, value))
+	    msg->decided = 1;
+	return SMFIS_NOREPLY;
+    }
     if (msg->decided)
 	return act_early(ctx, conn, msg);
     if (scan_header(msg->scan, name, value))
