@@ -56,6 +56,7 @@ void    cfg_errs_log(const CFG_ERRS *e)
 		  (size_t) e->count - e->msgs.n);
 }
 
+__attribute__((format(printf, 4, 0)))
 static void cfg_verr(CFG_ERRS *e, const char *file, int line,
 		             const char *fmt, va_list ap)
 {

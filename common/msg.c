@@ -51,6 +51,7 @@ int     msg_facility(const char *name)
     return -1;
 }
 
+__attribute__((format(printf, 3, 0)))
 static void msg_vlog(int pri, const char *level, const char *fmt, va_list ap)
 {
     char    line[MSG_LINE_MAX];
