@@ -462,12 +462,21 @@ class Lab:
         conf = self._conf_file(self.screener_conf, "screener.conf")
         p = self._spawn("screener", [exe, "-c", conf, "-p", "unix:" + self.screener_socket, "-f"],
                         "screener.log")
+        # up = the socket accepts a connection and the process still runs
+        # (it may create the socket and then die, e.g. on its pidfile)
         end = time.monotonic() + 10
-        while not os.path.exists(self.screener_socket):
+        while True:
             if p.poll() is not None or time.monotonic() > end:
-                raise RuntimeError("screener did not create %s: %s"
+                raise RuntimeError("screener did not come up on %s: %s"
                                    % (self.screener_socket, self._tail("screener.log")))
-            time.sleep(0.05)
+            try:
+                with socket.socket(socket.AF_UNIX) as c:
+                    c.connect(self.screener_socket)
+                time.sleep(0.2)
+                if p.poll() is None:
+                    break
+            except OSError:
+                time.sleep(0.05)
 
     def _tail(self, name, n=20):
         try:
