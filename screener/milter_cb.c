@@ -102,10 +102,15 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	conn_set(&conn->daemon_name, conn_macro(ctx, "{daemon_name}"));
     conn_set(&conn->auth_authen, conn_macro(ctx, "{auth_authen}"));
     msg = conn->msg = msg_new(conn, ctx);
-    if (smtp_check_args(ctx, msg->conf, conn, msg, "mail", argv) < 0)
+    if (smtp_check_args(ctx, msg->conf, conn, msg, "mail", argv) < 0) {
+	msg_settle(msg);
 	return SMFIS_REJECT;
-    if (addr_clean(argv[0] ? argv[0] : "", addr, sizeof(addr)) < 0)
-	return act_error(ctx, conn, msg, "sender address too long");
+    }
+    if (addr_clean(argv[0] ? argv[0] : "", addr, sizeof(addr)) < 0) {
+	act_setreply(ctx, NULL, "501 5.1.7 Sender address too long");
+	msg_settle(msg);
+	return SMFIS_REJECT;
+    }
     if (scan_sender(msg->scan, addr))
 	return act_early(ctx, conn, msg);
     return SMFIS_CONTINUE;
@@ -120,15 +125,18 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     if (msg == NULL)
 	return act_error(ctx, conn, NULL, "RCPT without MAIL");
     msg_queue_id(msg, ctx);
-    if (msg->decided)
-	return act_early(ctx, conn, msg);
     if (smtp_check_args(ctx, msg->conf, conn, msg, "rcpt", argv) < 0
 	|| smtp_check_rcpt_count(ctx, msg->conf, conn, msg) < 0)
 	return SMFIS_REJECT;
-    if (addr_clean(argv[0] ? argv[0] : "", addr, sizeof(addr)) < 0)
-	return act_error(ctx, conn, msg, "recipient address too long");
-    strlist_add(&msg->rcpts_raw, argv[0]);
+    if (addr_clean(argv[0] ? argv[0] : "", addr, sizeof(addr)) < 0) {
+	act_setreply(ctx, NULL, "501 5.1.3 Recipient address too long");
+	return SMFIS_REJECT;
+    }
+    /* Recorded even after a verdict: redirect removes every recipient. */
+    strlist_add(&msg->rcpts_raw, argv[0] ? argv[0] : "");
     strlist_add(&msg->rcpts, addr);
+    if (msg->decided)
+	return act_early(ctx, conn, msg);
     if (scan_rcpt(msg->scan, addr))
 	return act_early(ctx, conn, msg);
     return SMFIS_CONTINUE;
