@@ -16,7 +16,7 @@
 #include "mime_header.h"
 #include "mymalloc.h"
 
-#define MAX_PARAMS 64
+#define MAX_PARAMS MIME_PARAMS_MAX
 
 void    hdr_unfold(char *s)
 {
@@ -320,12 +320,13 @@ static int seg_cmp(const void *a, const void *b)
     return x->index - y->index;
 }
 
-void    mime_parse_params(const char *value, char *tok, size_t toksize,
+int     mime_parse_params(const char *value, char *tok, size_t toksize,
 			          PARAM_CB cb, void *ctx)
 {
     const char *p = skip_cfws(value);
     SEG     segs[MAX_PARAMS];
     size_t  nseg = 0, i, j, k;
+    int     more = 0;
 
     /* Leading token: up to ';', white space or a comment. */
     for (k = 0; *p && *p != ';' && *p != ' ' && *p != '\t' && *p != '('
@@ -334,7 +335,7 @@ void    mime_parse_params(const char *value, char *tok, size_t toksize,
 	    tok[k++] = (char) tolower((unsigned char) *p);
     if (toksize)
 	tok[k] = 0;
-    while (*p && nseg < MAX_PARAMS) {
+    while (*p) {
 	const char *n0, *n1, *v0;
 	char   *val, *star;
 	size_t  vl = 0;
@@ -350,6 +351,11 @@ void    mime_parse_params(const char *value, char *tok, size_t toksize,
 	p = skip_cfws(p);
 	if (*p != '=' || n1 == n0)
 	    continue;
+	if (nseg == MAX_PARAMS) {
+	    /* One too many: it could be the name or the boundary. */
+	    more = 1;
+	    break;
+	}
 	p = skip_cfws(p + 1);
 	val = mymalloc(strlen(p) + 1);
 	if (*p == '"') {
@@ -430,6 +436,7 @@ void    mime_parse_params(const char *value, char *tok, size_t toksize,
 	myfree(segs[i].name);
 	myfree(segs[i].value);
     }
+    return more ? -1 : 0;
 }
 
 /* Addresses: drop comments and quoted display names, then take <...>

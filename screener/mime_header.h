@@ -22,9 +22,13 @@ size_t  rfc2047_decode(const char *in, size_t len, char *out, size_t outsize);
 
 /* A structured value "token; a=b; c*=utf-8''x": the leading token goes
  * lower-cased into tok; cb is called for every parameter value (name
- * lower-cased, without RFC 2231 '*' decorations; value decoded). */
+ * lower-cased, without RFC 2231 '*' decorations; value decoded).
+ * Returns 0, or -1 when there were more than MIME_PARAMS_MAX parameters
+ * (segments): the rest were not looked at, which the caller must treat
+ * as a limit, since one of them could be a name or the boundary. */
+#define MIME_PARAMS_MAX 64
 typedef void (*PARAM_CB)(void *ctx, const char *name, const char *value);
-void    mime_parse_params(const char *value, char *tok, size_t toksize,
+int     mime_parse_params(const char *value, char *tok, size_t toksize,
 			  PARAM_CB cb, void *ctx);
 
 /* Call cb for every addr-spec in an address-list field (From:). */

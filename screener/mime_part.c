@@ -244,20 +244,26 @@ void    mp_process_field(MIME_PARSER *mp, FRAME *f, const char *name,
     pc.mp = mp;
     pc.f = f;
     if (strcasecmp(name, "Content-Type") == 0) {
-	mime_parse_params(value, tok, sizeof(tok), ctype_param, &pc);
+	if (mime_parse_params(value, tok, sizeof(tok), ctype_param, &pc) < 0) {
+	    mp_limit_hit(mp, "parameters");
+	    return;
+	}
 	if (!f->part.has_type) {
 	    f->part.has_type = 1;
 	    mp_copy_str(f->part.type, sizeof(f->part.type), tok);
 	}
     } else if (strcasecmp(name, "Content-Disposition") == 0) {
-	mime_parse_params(value, tok, sizeof(tok), disp_param, &pc);
+	if (mime_parse_params(value, tok, sizeof(tok), disp_param, &pc) < 0) {
+	    mp_limit_hit(mp, "parameters");
+	    return;
+	}
 	if (!f->got_disp) {
 	    f->got_disp = 1;
 	    mp_copy_str(f->part.disposition, sizeof(f->part.disposition), tok);
 	}
     } else if (strcasecmp(name, "Content-Transfer-Encoding") == 0
 	       && !f->got_cte) {
-	mime_parse_params(value, tok, sizeof(tok), no_param, NULL);
+	(void) mime_parse_params(value, tok, sizeof(tok), no_param, NULL);
 	f->got_cte = 1;
 	f->part.cte = cte_by_name(tok);
     }

@@ -153,3 +153,10 @@ w("exe-in-b64-message.eml", multipart([TEXT, "Content-Type: message/rfc822; name
 _inner2 = (multipart([TEXT, att('Content-Type: application/x-rar; name="wrapped.rar"')], boundary="in")).replace("\n", CRLF)
 w("strip-in-b64-message.eml", multipart([TEXT, "Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
   + base64.encodebytes(_inner2.encode()).decode(), "Content-Type: text/plain\n\nkeep me\n"]))
+
+# --- a name or boundary after more parameters than are kept: a limit ---
+_junk = "".join(f"; x{i}=y" for i in range(70))
+w("limit-params-name.eml", multipart([TEXT, att("Content-Type: application/octet-stream" + _junk + '; name="late.exe"')]))
+w("limit-params-boundary.eml", hdr() + "MIME-Version: 1.0\nContent-Type: multipart/mixed" + _junk + '; boundary="B"\n\n--B\n'
+  + TEXT + "--B\n" + att('Content-Type: application/octet-stream; name="late.exe"') + "--B--\n")
+w("exe-params-64.eml", multipart([TEXT, att("Content-Type: application/octet-stream" + "".join(f"; x{i}=y" for i in range(63)) + '; name="last.exe"')]))
