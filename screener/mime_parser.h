@@ -23,7 +23,7 @@
 #include "strlist.h"
 
 #define MIME_PATH_MAX   32
-#define MIME_NAMES_MAX  16            /* names kept per part */
+#define MIME_NAMES_MAX  16            /* names per part; more: limit */
 #define MIME_BOUNDARY_MAX 200         /* longer: limit "boundary" */
 
 typedef struct MIME_PART {

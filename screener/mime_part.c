@@ -192,10 +192,17 @@ typedef struct PCTX {
     FRAME  *f;
 } PCTX;
 
-static void add_name(FRAME *f, const char *v)
+/* Every name counts: one we could not keep might be the one a client
+ * shows, so more than MIME_NAMES_MAX is a limit, not a silent drop. */
+static void add_name(MIME_PARSER *mp, FRAME *f, const char *v)
 {
-    if (*v && f->part.names.n < MIME_NAMES_MAX)
-	strlist_add(&f->part.names, v);
+    if (*v == 0)
+	return;
+    if (f->part.names.n >= MIME_NAMES_MAX) {
+	mp_limit_hit(mp, "names");
+	return;
+    }
+    strlist_add(&f->part.names, v);
 }
 
 static void ctype_param(void *ctx, const char *name, const char *value)
@@ -203,7 +210,7 @@ static void ctype_param(void *ctx, const char *name, const char *value)
     FRAME  *f = ((PCTX *) ctx)->f;
 
     if (strcmp(name, "name") == 0) {
-	add_name(f, value);
+	add_name(((PCTX *) ctx)->mp, f, value);
     } else if (strcmp(name, "charset") == 0 && !f->part.charset[0]) {
 	mp_copy_str(f->part.charset, sizeof(f->part.charset), value);
     } else if (strcmp(name, "boundary") == 0 && f->bparam == 0) {
@@ -223,7 +230,7 @@ static void disp_param(void *ctx, const char *name, const char *value)
     FRAME  *f = ((PCTX *) ctx)->f;
 
     if (strcmp(name, "filename") == 0)
-	add_name(f, value);
+	add_name(((PCTX *) ctx)->mp, f, value);
 }
 
 static void no_param(void *ctx, const char *name, const char *value)
@@ -386,7 +393,7 @@ void    mp_close_top(MIME_PARSER *mp, uint64_t end)
 	    mp->conv_open = 0;
 	}
 	if (f->part.cte == CTE_UUENCODE && mp->dec.uu_name[0])
-	    add_name(f, mp->dec.uu_name);
+	    add_name(mp, f, mp->dec.uu_name);
 	if (mp->sub) {
 	    /* The embedded message's parts end before their container. */
 	    mime_finish(mp->sub);

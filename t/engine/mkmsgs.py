@@ -160,3 +160,9 @@ w("limit-params-name.eml", multipart([TEXT, att("Content-Type: application/octet
 w("limit-params-boundary.eml", hdr() + "MIME-Version: 1.0\nContent-Type: multipart/mixed" + _junk + '; boundary="B"\n\n--B\n'
   + TEXT + "--B\n" + att('Content-Type: application/octet-stream; name="late.exe"') + "--B--\n")
 w("exe-params-64.eml", multipart([TEXT, att("Content-Type: application/octet-stream" + "".join(f"; x{i}=y" for i in range(63)) + '; name="last.exe"')]))
+
+# --- more file names on one part than are kept: a limit ---
+w("limit-names.eml", multipart([TEXT, att("Content-Type: application/octet-stream"
+  + "".join(f'; name="a{i}.txt"' for i in range(16)) + '\nContent-Disposition: attachment; filename="late.exe"')]))
+w("exe-name-16th.eml", multipart([TEXT, att("Content-Type: application/octet-stream"
+  + "".join(f'; name="a{i}.txt"' for i in range(15)) + '\nContent-Disposition: attachment; filename="late.exe"')]))
