@@ -10,10 +10,10 @@ tempfails.  Neither ever lets mail through.
 import time
 
 import tap
-from lab import Lab, USERS
+from lab import Lab, USERS, require_lab
 from policystub import PolicyStub
 
-tap.require_root()
+require_lab()
 
 PORT = 10049                     # not policyd's 10040: a stand-in
 ALICE = "alice@example.com"

@@ -15,9 +15,9 @@ import ssl
 import time
 
 import tap
-from lab import Lab, USERS
+from lab import Lab, USERS, require_lab
 
-tap.require_root()
+require_lab()
 
 ALICE = "alice@example.com"
 ALICE_PW = USERS[ALICE]

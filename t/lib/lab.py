@@ -28,6 +28,24 @@ Everything started is stopped by PID or "postfix -c DIR stop" on exit, on
 exceptions and on SIGTERM/SIGINT.  The directory is removed afterwards
 unless keep=True, RS_LAB_KEEP=1, or a TAP test failed (then its path is
 printed as a TAP comment).
+
+API (see each docstring):
+  require_lab()                     skip the TAP file unless a lab can run
+  Lab(...)                          see the class doc for the options
+  lab.send(listener, sender=, rcpts=, data=, starttls=, auth=(u, p),
+           mech=, source=, helo=, tls_ciphers=, tls_max=) -> SendResult
+  lab.exchange / lab.internet       Capture: messages(), wait_for(n, t),
+                                    find(token), clear(), count()
+  lab.log(since=0), lab.log_mark(), lab.wait_log(regex, timeout, since)
+  lab.log_for(queue_id)
+  lab.daemon_log(name, since), lab.daemon_log_mark(name),
+  lab.signal_daemon(name, sig)      policyd / screener (stderr logs)
+  lab.postconf({name: value}, reload=True), lab.postconf_get(name)
+  lab.postconf_master(listener, {name: value}), lab.set_weak_tls()
+  lab.reload(), lab.flush(), lab.postqueue_json(), lab.postsuper(*args),
+  lab.wait_queue_empty(timeout)
+  lab.tls_context(ciphers, max_version), lab.ca_file, lab.address(name),
+  lab.dir, lab.etc, lab.maillog, lab.screener_socket, lab.procs
 """
 import atexit
 import base64
@@ -157,6 +175,19 @@ def wait_port(host, port, timeout=15.0):
     return False
 
 
+def require_lab():
+    """Skip the calling TAP test file unless a lab can run here: root,
+    Postfix, openssl and saslpasswd2 installed, RS_SKIP_LAB unset."""
+    import tap
+    if os.environ.get("RS_SKIP_LAB"):
+        tap.skip_all("RS_SKIP_LAB is set")
+    tap.require_root()
+    path = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    for tool in ("postfix", "postconf", "postqueue", "openssl", "saslpasswd2"):
+        if not shutil.which(tool, path=path):
+            tap.skip_all("%s not installed (tools/install-deps)" % tool)
+
+
 class SendResult:
     """What happened to one SMTP transaction made by Lab.send().
 
@@ -260,6 +291,7 @@ class Lab:
         self.host = HOST
         self.dir = None
         self.procs = {}            # name -> pid of processes we started
+        self._popen = {}           # name -> Popen of the same
         self.master_started = False
         self._lock_fd = None
         self._stopped = True
@@ -419,7 +451,6 @@ class Lab:
                              start_new_session=True, cwd=self.dir)
         out.close()
         self.procs[name] = p.pid
-        self._popen = getattr(self, "_popen", {})
         self._popen[name] = p
         return p
 
@@ -690,6 +721,28 @@ class Lab:
         _kill_pid(procs.get("lockholder"))
         os.unlink(path)
         return True
+
+    # --- daemons -------------------------------------------------------------------
+    def daemon_log(self, name, since=0):
+        """Output of a started daemon or capture ("policyd", "screener",
+        "exchange", "internet"), from byte offset SINCE."""
+        try:
+            with open(os.path.join(self.dir, name + ".log"), "rb") as f:
+                f.seek(since)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def daemon_log_mark(self, name):
+        """Current size of NAME's log, for daemon_log(name, since=mark)."""
+        try:
+            return os.path.getsize(os.path.join(self.dir, name + ".log"))
+        except OSError:
+            return 0
+
+    def signal_daemon(self, name, sig):
+        """Send SIG to a started daemon ("policyd", "screener")."""
+        os.kill(self.procs[name], sig)
 
     # --- Postfix helpers ------------------------------------------------------------
     def postconf(self, settings, reload=True):
