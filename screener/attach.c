@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "attach.h"
+#include "mymalloc.h"
 #include "rules.h"
 
 /* Length of an invisible control character (UTF-8) at p, else 0. */
@@ -36,10 +37,15 @@ static size_t control_len(const unsigned char *p)
     return 0;
 }
 
+/* Bytes of a name too long for ATTACH_NAME_MAX kept from its start;
+ * the rest of the room goes to its end, which holds the extension. */
+#define NAME_HEAD 96
+
 void    attach_normalise(const char *name, char *out, int *controls)
 {
     const unsigned char *p = (const unsigned char *) name, *base = p;
-    size_t  o = 0, cl;
+    char   *buf;
+    size_t  o = 0, cl, head, tail;
 
     *controls = 0;
     for (; *p; p++)
@@ -49,7 +55,8 @@ void    attach_normalise(const char *name, char *out, int *controls)
     if (base[0] && base[1] == ':' && ((base[0] | 0x20) >= 'a'
 				      && (base[0] | 0x20) <= 'z'))
 	base += 2;
-    for (p = base; *p && o < ATTACH_NAME_MAX - 1;) {
+    buf = mymalloc(strlen((const char *) base) + 1);
+    for (p = base; *p;) {
 	if ((cl = control_len(p)) > 0) {
 	    *controls = 1;
 	    p += cl;
@@ -60,12 +67,28 @@ void    attach_normalise(const char *name, char *out, int *controls)
 	    p++;
 	    continue;
 	}
-	out[o++] = (char) (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+	buf[o++] = (char) (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 	p++;
     }
-    while (o > 0 && (out[o - 1] == '.' || out[o - 1] == ' '))
+    while (o > 0 && (buf[o - 1] == '.' || buf[o - 1] == ' '))
 	o--;
-    out[o] = 0;
+    if (o < ATTACH_NAME_MAX) {
+	memcpy(out, buf, o);
+	out[o] = 0;
+    } else {
+	/* Too long: the start and the end, each cut at a character
+	 * boundary, so that neither a prefix glob nor the extension is
+	 * lost. */
+	for (head = NAME_HEAD; head > 0 && (buf[head] & 0xc0) == 0x80; head--)
+	     /* void */ ;
+	for (tail = ATTACH_NAME_MAX - 1 - NAME_HEAD;
+	     tail > 0 && (buf[o - tail] & 0xc0) == 0x80; tail--)
+	     /* void */ ;
+	memcpy(out, buf, head);
+	memcpy(out + head, buf + o - tail, tail);
+	out[head + tail] = 0;
+    }
+    myfree(buf);
 }
 
 const char *attach_ext(const char *norm)

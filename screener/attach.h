@@ -14,7 +14,8 @@
 /* Normalise a decoded (UTF-8) name as Windows would see it: drop every
  * path component, bidi and zero-width control characters, trailing dots
  * and spaces; fold ASCII case.  *controls is set when control characters
- * were removed.  out has ATTACH_NAME_MAX bytes. */
+ * were removed.  out has ATTACH_NAME_MAX bytes; a longer name keeps its
+ * start and its end (the extension). */
 void    attach_normalise(const char *name, char *out, int *controls);
 
 /* The extension of a normalised name (after the last dot), "" if none. */

@@ -166,3 +166,8 @@ w("limit-names.eml", multipart([TEXT, att("Content-Type: application/octet-strea
   + "".join(f'; name="a{i}.txt"' for i in range(16)) + '\nContent-Disposition: attachment; filename="late.exe"')]))
 w("exe-name-16th.eml", multipart([TEXT, att("Content-Type: application/octet-stream"
   + "".join(f'; name="a{i}.txt"' for i in range(15)) + '\nContent-Disposition: attachment; filename="late.exe"')]))
+
+# --- a name longer than the normalised buffer keeps its extension ---
+w("exe-long-name.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="' + "a" * 300 + '.exe"')]))
+w("exe-long-name-2231.eml", multipart([TEXT, att("Content-Type: application/octet-stream\nContent-Disposition: attachment;\n "
+  + ";\n ".join(f"filename*{i}*={'utf-8' + chr(39) * 2 if i == 0 else ''}{'%E6%96%87' * 20}" for i in range(8)) + ";\n filename*8=.exe")]))

@@ -166,6 +166,28 @@ static void test_names(void)
     norm("invoice\xe2\x80\xae" "fdp.exe", "invoicefdp.exe", 1);
     norm("a.e\xe2\x80\x8bxe", "a.exe", 1);
     norm("\xef\xbb\xbf" "b.bat", "b.bat", 1);
+    {
+	/* Longer than ATTACH_NAME_MAX: start and extension both kept,
+	 * cut at character boundaries (here three-byte characters). */
+	char    longn[1200], out[ATTACH_NAME_MAX];
+	int     ctl, i;
+
+	longn[0] = 0;
+	strcat(longn, "Invoice ");
+	for (i = 0; i < 300; i++)
+	    strcat(longn, "\xe6\x96\x87");
+	strcat(longn, ".EXE. ");
+	attach_normalise(longn, out, &ctl);
+	is_str(attach_ext(out), "exe", "long name: extension kept");
+	ok(strncmp(out, "invoice ", 8) == 0 && strlen(out) < ATTACH_NAME_MAX
+	   && strlen(out) > 200, "long name: start kept, length bounded");
+	/* Valid UTF-8 after "invoice ": whole three-byte characters. */
+	for (i = 8; out[i] && out[i] != '.'; i += 3)
+	    if ((unsigned char) out[i] != 0xe6 || (out[i + 1] & 0xc0) != 0x80
+		|| (out[i + 2] & 0xc0) != 0x80)
+		break;
+	is_str(out + i, ".exe", "long name: cut at character boundaries");
+    }
     is_str(attach_ext("a.tar.gz"), "gz", "extension is after the last dot");
     is_str(attach_ext("noext"), "", "no extension");
 }
