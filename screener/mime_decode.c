@@ -3,7 +3,7 @@
  *
  * Base64 is table driven with a four-characters-at-a-time fast path;
  * characters outside the alphabet (line breaks, junk) are skipped, as
- * every mail client does.  QP follows RFC 2045 6.7 leniently: a bad
+ * every mail client does, and a pad ends a quantum, not the data.  QP follows RFC 2045 6.7 leniently: a bad
  * escape is kept literally.  uuencode decodes the lines between "begin"
  * and "end" and remembers the file name of the begin line.
  */
@@ -76,8 +76,6 @@ static size_t b64_run(DECODER *d, const unsigned char *p, size_t len,
     uint32_t acc = d->acc;
     int     n = d->nbits;
 
-    if (d->done)
-	return 0;
     while (p < end) {
 	unsigned v;
 
@@ -104,7 +102,9 @@ static size_t b64_run(DECODER *d, const unsigned char *p, size_t len,
 	if (v == B64_BAD)
 	    continue;
 	if (v == B64_PAD) {
-	    /* End of data: flush the partial quantum. */
+	    /* End of a quantum: flush it and go on.  What follows a pad is
+	     * decoded too (concatenated encodings; clients that decode it
+	     * would otherwise show content no rule has seen). */
 	    if (n == 2) {
 		*o++ = (unsigned char) (acc >> 4);
 	    } else if (n == 3) {
@@ -113,8 +113,7 @@ static size_t b64_run(DECODER *d, const unsigned char *p, size_t len,
 	    }
 	    n = 0;
 	    acc = 0;
-	    d->done = 1;
-	    break;
+	    continue;
 	}
 	acc = (acc << 6) | v;
 	if (++n == 4) {

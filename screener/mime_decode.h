@@ -26,7 +26,6 @@ typedef struct DECODER {
     CTE     cte;
     uint32_t acc;                 /* base64: bits collected */
     int     nbits;                /* base64: sextets in acc */
-    int     done;                 /* base64 '=' seen / uu "end" seen */
     int     qp;                   /* QP: 0, 1 after '=', 2 after "=X" */
     int     qp_hi;
     unsigned char qp_first;       /* the X of "=X" */

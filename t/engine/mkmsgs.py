@@ -171,3 +171,9 @@ w("exe-name-16th.eml", multipart([TEXT, att("Content-Type: application/octet-str
 w("exe-long-name.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="' + "a" * 300 + '.exe"')]))
 w("exe-long-name-2231.eml", multipart([TEXT, att("Content-Type: application/octet-stream\nContent-Disposition: attachment;\n "
   + ";\n ".join(f"filename*{i}*={'utf-8' + chr(39) * 2 if i == 0 else ''}{'%E6%96%87' * 20}" for i in range(8)) + ";\n filename*8=.exe")]))
+
+# --- base64 goes on after a pad: what follows is not hidden ---
+w("exe-in-b64-message-pad.eml", multipart([TEXT, "Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\n"
+  + base64.b64encode(b"X-Pad: 1\r\n").decode() + "\n" + base64.encodebytes(_inner.encode()).decode()]))
+w("body-b64-pad.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
+  + base64.b64encode(b"Hi!\n").decode() + "\n" + base64.encodebytes(b"please make the wire transfer urgent today\n").decode())

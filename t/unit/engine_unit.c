@@ -54,6 +54,8 @@ static void test_decoders(void)
     decode_splits(CTE_BASE64, "aGVsbG8gd29ybGQ", "hello world",
 		  "base64 without padding");
     decode_splits(CTE_BASE64, "a G!V*s\tbG8=", "hello", "base64 with junk");
+    decode_splits(CTE_BASE64, "aGk=\r\nIHRoZXJl\r\nIQ==IQ", "hi there!!",
+		  "base64 goes on after a pad");
     decode_splits(CTE_QP, "wire trans=\r\nfer=20urgent=3D=\nx\r\n",
 		  "wire transfer urgent=x\r\n", "QP soft breaks and escapes");
     decode_splits(CTE_QP, "a=ZZb=4", "a=ZZb=4", "QP bad escapes kept");
