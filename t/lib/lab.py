@@ -402,7 +402,9 @@ class Lab:
             os.makedirs(self.state_dir)
             self.dir = self.state_dir
         else:
-            self.dir = tempfile.mkdtemp(prefix="relayscreen-lab.")
+            # not "relayscreen-lab.*": a cleanup with that glob would
+            # also remove the lock file
+            self.dir = tempfile.mkdtemp(prefix="rs-lab.")
         # the postfix user must reach the queue below it
         os.chmod(self.dir, 0o755)
         os.makedirs(self.etc)
