@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attach.h"
@@ -89,6 +90,30 @@ static void params(const char *value, const char *want_tok,
 #define T4 "a =?iso-8859-1?q?caf=E9?= b"
 #define T5 "=?bogus?x?abc?= =?nosuch-charset?q?ok?="
 #define T6 "=?utf-8?q?x"
+
+/* A long field full of "=?" openers without a close, or of plain bytes,
+ * must decode in linear time (it took seconds: one scan to the end of
+ * the field per "=?", one strlen of the output per plain byte). */
+static void test_2047_linear(void)
+{
+    size_t  n = 512 * 1024, i;
+    char   *in = mymalloc(n + 1), *out = mymalloc(4 * n + 16);
+    clock_t t0;
+    double  secs;
+
+    for (i = 0; i < n; i++)
+	in[i] = "=?x?q?a"[i % 7];
+    in[n] = 0;
+    t0 = clock();
+    rfc2047_decode(in, n, out, 4 * n + 16);
+    memset(in, 'a', n);
+    rfc2047_decode(in, n, out, 4 * n + 16);
+    secs = (double) (clock() - t0) / CLOCKS_PER_SEC;
+    ok(secs < 1.0 && strlen(out) == n, "2047: 512 KB of unclosed words and "
+       "of plain text decode in linear time (%.3f s)", secs);
+    myfree(in);
+    myfree(out);
+}
 
 static void test_headers(void)
 {
@@ -492,6 +517,7 @@ int     main(void)
 
     test_decoders();
     test_headers();
+    test_2047_linear();
     test_addresses();
     test_names();
     test_matcher();
