@@ -94,14 +94,18 @@ static void delimiter(MIME_PARSER *mp, int k, int close)
 
 /* Header lines. */
 
+/* field-name *WSP ":" (RFC 5322 4.5.8 obsolete syntax, which Postfix
+ * and mail clients accept: "Content-Type : multipart/mixed" is one). */
 static int valid_field_name(const char *l, size_t len)
 {
-    size_t  i;
+    size_t  i, n;
 
-    for (i = 0; i < len && l[i] != ':'; i++)
-	if (l[i] <= ' ' || l[i] >= 127)
+    for (i = 0; i < len && l[i] != ':' && l[i] != ' ' && l[i] != '\t'; i++)
+	if (l[i] < ' ' || l[i] >= 127)
 	    return 0;
-    return i > 0 && i < len;
+    for (n = i; i < len && (l[i] == ' ' || l[i] == '\t'); i++)
+	 /* void */ ;
+    return n > 0 && i < len && l[i] == ':';
 }
 
 static void content_line(MIME_PARSER *mp, const char *l, size_t len,

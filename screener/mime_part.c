@@ -411,7 +411,7 @@ void    mp_close_top(MIME_PARSER *mp, uint64_t end)
 void    mime_header_field(MIME_PARSER *mp, const char *name,
 			          const char *value)
 {
-    char   *v;
+    char   *v, *nm;
     size_t  n = strlen(value), nl = strlen(name);
 
     if (mp->dead || mp->root_body)
@@ -420,10 +420,15 @@ void    mime_header_field(MIME_PARSER *mp, const char *name,
 	mp_limit_hit(mp, "header_size");
 	return;
     }
+    /* "Content-Type : x" may come with the white space in the name. */
+    while (nl > 0 && (name[nl - 1] == ' ' || name[nl - 1] == '\t'))
+	nl--;
+    nm = mystrndup(name, nl);
     v = mystrdup(value);
     hdr_unfold(v);
-    mp_process_field(mp, mp->fr, name, v);
+    mp_process_field(mp, mp->fr, nm, v);
     myfree(v);
+    myfree(nm);
 }
 
 void    mime_end_headers(MIME_PARSER *mp)

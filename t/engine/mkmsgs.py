@@ -177,3 +177,8 @@ w("exe-in-b64-message-pad.eml", multipart([TEXT, "Content-Type: message/rfc822\n
   + base64.b64encode(b"X-Pad: 1\r\n").decode() + "\n" + base64.encodebytes(_inner.encode()).decode()]))
 w("body-b64-pad.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\n"
   + base64.b64encode(b"Hi!\n").decode() + "\n" + base64.encodebytes(b"please make the wire transfer urgent today\n").decode())
+
+# --- white space before the colon of a header field (obsolete syntax) ---
+w("exe-ws-colon.eml", hdr() + 'MIME-Version: 1.0\nContent-Type \t: multipart/mixed; boundary="B"\n\n--B\n' + TEXT
+  + '--B\nContent-Type : multipart/mixed; boundary="C"\n\n--C\n' + att('Content-Type : application/octet-stream; name="spaced.exe"')
+  + "--C--\n--B--\n")
