@@ -25,6 +25,7 @@ typedef struct FRAME {
     int     digest;               /* multipart/digest */
     size_t  nheaders;
     int     got_cte, got_disp;
+    int     conflict;             /* two types, boundaries or encodings */
 } FRAME;
 
 struct MIME_PARSER {

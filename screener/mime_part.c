@@ -213,10 +213,14 @@ static void ctype_param(void *ctx, const char *name, const char *value)
 	add_name(((PCTX *) ctx)->mp, f, value);
     } else if (strcmp(name, "charset") == 0 && !f->part.charset[0]) {
 	mp_copy_str(f->part.charset, sizeof(f->part.charset), value);
-    } else if (strcmp(name, "boundary") == 0 && f->bparam == 0) {
+    } else if (strcmp(name, "boundary") == 0) {
 	size_t  l = strlen(value);
 
-	if (l > 0 && l <= MIME_BOUNDARY_MAX) {
+	if (f->bparam > 0 || f->long_boundary) {
+	    /* A second, different boundary: clients pick one or the other. */
+	    if (f->long_boundary || strcmp(value, f->boundary) != 0)
+		f->conflict = 1;
+	} else if (l > 0 && l <= MIME_BOUNDARY_MAX) {
 	    memcpy(f->boundary, value, l + 1);
 	    f->bparam = l;
 	} else if (l > MIME_BOUNDARY_MAX) {
@@ -258,6 +262,8 @@ void    mp_process_field(MIME_PARSER *mp, FRAME *f, const char *name,
 	if (!f->part.has_type) {
 	    f->part.has_type = 1;
 	    mp_copy_str(f->part.type, sizeof(f->part.type), tok);
+	} else if (*tok && strcmp(tok, f->part.type) != 0) {
+	    f->conflict = 1;
 	}
     } else if (strcasecmp(name, "Content-Disposition") == 0) {
 	if (mime_parse_params(value, tok, sizeof(tok), disp_param, &pc) < 0) {
@@ -268,12 +274,20 @@ void    mp_process_field(MIME_PARSER *mp, FRAME *f, const char *name,
 	    f->got_disp = 1;
 	    mp_copy_str(f->part.disposition, sizeof(f->part.disposition), tok);
 	}
-    } else if (strcasecmp(name, "Content-Transfer-Encoding") == 0
-	       && !f->got_cte) {
+    } else if (strcasecmp(name, "Content-Transfer-Encoding") == 0) {
 	(void) mime_parse_params(value, tok, sizeof(tok), no_param, NULL);
-	f->got_cte = 1;
-	f->part.cte = cte_by_name(tok);
+	if (!f->got_cte) {
+	    f->got_cte = 1;
+	    f->part.cte = cte_by_name(tok);
+	} else if (cte_by_name(tok) != f->part.cte) {
+	    f->conflict = 1;
+	}
     }
+    /* Fields that disagree on the structure or the encoding: which one a
+     * client believes differs, and the other reading could hide parts or
+     * text.  Refuse rather than guess. */
+    if (f->conflict)
+	mp_limit_hit(mp, "ambiguous");
 }
 
 void    mp_flush_field(MIME_PARSER *mp, FRAME *f)

@@ -54,7 +54,7 @@ static void set_special(SCAN *s, ACTION a, const char *what)
     static const char *const names[] = {"limit:depth", "limit:parts",
 	"limit:header_size", "limit:headers", "limit:line_length",
 	"limit:boundary", "limit:parameters",
-	"limit:names", "error:regex", NULL};
+	"limit:names", "limit:ambiguous", "error:regex", NULL};
     size_t  i;
 
     if (s->final && s->strip_rule < 0)

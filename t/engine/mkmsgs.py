@@ -182,3 +182,11 @@ w("body-b64-pad.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; char
 w("exe-ws-colon.eml", hdr() + 'MIME-Version: 1.0\nContent-Type \t: multipart/mixed; boundary="B"\n\n--B\n' + TEXT
   + '--B\nContent-Type : multipart/mixed; boundary="C"\n\n--C\n' + att('Content-Type : application/octet-stream; name="spaced.exe"')
   + "--C--\n--B--\n")
+
+# --- fields that disagree on the structure or the encoding: a limit ---
+_two = [TEXT, att('Content-Type: application/octet-stream; name="two.exe"')]
+w("limit-ambiguous-type.eml", multipart(_two).replace("Content-Type: multipart/mixed", "Content-Type: text/plain\nContent-Type: multipart/mixed", 1))
+w("limit-ambiguous-boundary.eml", multipart(_two).replace('boundary="BOUNDARY"', 'boundary="OTHER"; boundary="BOUNDARY"', 1))
+w("limit-ambiguous-cte.eml", multipart([TEXT, "Content-Type: message/rfc822\nContent-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: base64\n\n"
+  + base64.encodebytes(_inner.encode()).decode()]))
+w("exe-same-type-twice.eml", multipart(_two).replace("Content-Type: multipart/mixed", 'Content-Type: multipart/mixed; boundary="BOUNDARY"\nContent-Type: Multipart/Mixed', 1))
