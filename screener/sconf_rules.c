@@ -439,9 +439,29 @@ static RULE *load_rule(SCONF *c, const config_setting_t *g, size_t idx,
 /* The body prefilter: every body regex as one alternation, so a window
  * without any match costs one search instead of one per regex.  Only
  * patterns that cannot affect each other inside an alternation take
- * part (no back references, no backtracking verbs); the rest are always
+ * part (no back references, no backtracking verbs, no references to
+ * group numbers or to the whole pattern); the rest are always
  * searched on their own.  The prefilter only decides whether the
  * individual searches are needed, never a verdict. */
+static int alternation_safe(const RULE_REGEX *rx)
+{
+    uint32_t backrefs = 0;
+    const char *p;
+
+    pcre2_pattern_info(rx->code, PCRE2_INFO_BACKREFMAX, &backrefs);
+    if (backrefs || strstr(rx->text, "(*"))
+	return 0;
+    /* Group numbers and the whole pattern change in the alternation:
+     * no absolute subroutine calls, recursion or conditions on them. */
+    if (strstr(rx->text, "(?R") || strstr(rx->text, "(?(")
+	|| strstr(rx->text, "\\g<") || strstr(rx->text, "\\g'"))
+	return 0;
+    for (p = rx->text; (p = strstr(p, "(?")) != NULL; p += 2)
+	if (isdigit((unsigned char) p[2]))
+	    return 0;
+    return 1;
+}
+
 static void build_prefilter(SCONF *c)
 {
     size_t  i, j, len = 0, n = 0;
@@ -462,12 +482,7 @@ static void build_prefilter(SCONF *c)
 	if (!(r->kw_in & IN_BODY))
 	    continue;
 	for (j = 0; j < r->n_regex; j++) {
-	    uint32_t backrefs = 0;
-
-	    pcre2_pattern_info(r->regex[j].code, PCRE2_INFO_BACKREFMAX,
-			       &backrefs);
-	    r->regex[j].in_prefilter = backrefs == 0
-		&& strstr(r->regex[j].text, "(*") == NULL;
+	    r->regex[j].in_prefilter = alternation_safe(&r->regex[j]);
 	    if (!r->regex[j].in_prefilter)
 		continue;
 	    o += sprintf(o, "%s(?:%s)", n++ ? "|" : "", r->regex[j].text);

@@ -190,3 +190,4 @@ w("limit-ambiguous-boundary.eml", multipart(_two).replace('boundary="BOUNDARY"',
 w("limit-ambiguous-cte.eml", multipart([TEXT, "Content-Type: message/rfc822\nContent-Transfer-Encoding: 7bit\nContent-Transfer-Encoding: base64\n\n"
   + base64.encodebytes(_inner.encode()).decode()]))
 w("exe-same-type-twice.eml", multipart(_two).replace("Content-Type: multipart/mixed", 'Content-Type: multipart/mixed; boundary="BOUNDARY"\nContent-Type: Multipart/Mixed', 1))
+w("regex-subroutine.eml", hdr() + "\nsome text ababc more\n")
