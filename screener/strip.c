@@ -82,7 +82,9 @@ const TAG_HEADER *scan_strip_headers(const SCAN *s, size_t *n)
     return h;
 }
 
-static int copy_bytes(FILE *in, FILE *out, uint64_t n)
+/* Copy n bytes from in to out, or skip them when out is NULL.  0 ok, -1
+ * read/write error, or (exact) the input ended first. */
+static int move_bytes(FILE *in, FILE *out, uint64_t n, int exact)
 {
     char    buf[65536];
 
@@ -91,24 +93,9 @@ static int copy_bytes(FILE *in, FILE *out, uint64_t n)
 	size_t  got = fread(buf, 1, want, in);
 
 	if (got == 0)
-	    return ferror(in) ? -1 : 0;
-	if (fwrite(buf, 1, got, out) != got)
+	    return ferror(in) || exact ? -1 : 0;
+	if (out != NULL && fwrite(buf, 1, got, out) != got)
 	    return -1;
-	n -= got;
-    }
-    return 0;
-}
-
-static int skip_bytes(FILE *in, uint64_t n)
-{
-    char    buf[65536];
-
-    while (n > 0) {
-	size_t  want = n < sizeof(buf) ? (size_t) n : sizeof(buf);
-	size_t  got = fread(buf, 1, want, in);
-
-	if (got == 0)
-	    return ferror(in) ? -1 : 0;
 	n -= got;
     }
     return 0;
@@ -123,15 +110,16 @@ int     strip_rewrite(const SCAN *s, FILE *in, FILE *out)
     for (i = 0; i < n; i++) {
 	if (r[i].start < pos)
 	    return -1;
-	if (copy_bytes(in, out, r[i].start - pos) < 0)
+	if (move_bytes(in, out, r[i].start - pos, 1) < 0)
 	    return -1;
 	if (fputs(r[i].notice, out) == EOF)
 	    return -1;
-	if (skip_bytes(in, r[i].end - r[i].start) < 0)
+	/* A body shorter than the ranges is not the one scanned. */
+	if (move_bytes(in, NULL, r[i].end - r[i].start, 1) < 0)
 	    return -1;
 	pos = r[i].end;
     }
-    if (copy_bytes(in, out, UINT64_MAX) < 0)
+    if (move_bytes(in, out, UINT64_MAX, 0) < 0)
 	return -1;
     return fflush(out) == EOF ? -1 : 0;
 }

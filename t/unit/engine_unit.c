@@ -445,6 +445,14 @@ static void test_scan(SCONF *c)
        "rewritten body: parts gone, rest kept");
     fclose(in);
     fclose(out);
+    /* A body cut short inside a stripped part is not the one scanned. */
+    in = tmpfile();
+    out = tmpfile();
+    fwrite(body, 1, (size_t) r[1].end - 1, in);
+    rewind(in);
+    is_int(strip_rewrite(s, in, out), -1, "strip_rewrite: short input fails");
+    fclose(in);
+    fclose(out);
     scan_log(s, "ABC123");
     scan_free(s);
 
