@@ -239,6 +239,13 @@ static const char *feed_candidate(MIME_PARSER *mp, const char *p,
 	return p;
     }
     if (mp->lbn == LB_MAX) {
+	/* A delimiter with this much transport padding is legal but has
+	 * no honest use; taking it for content would merge the parts it
+	 * separates, so refuse. */
+	if (match_boundary(mp, mp->lb, mp->lbn, &close) >= 0) {
+	    mp_limit_hit(mp, "boundary");
+	    return end;
+	}
 	/* Too long for a delimiter: plain content, the line goes on. */
 	mp->candidate = 0;
 	mp_flush_pending_eol(mp);

@@ -191,3 +191,6 @@ w("limit-ambiguous-cte.eml", multipart([TEXT, "Content-Type: message/rfc822\nCon
   + base64.encodebytes(_inner.encode()).decode()]))
 w("exe-same-type-twice.eml", multipart(_two).replace("Content-Type: multipart/mixed", 'Content-Type: multipart/mixed; boundary="BOUNDARY"\nContent-Type: Multipart/Mixed', 1))
 w("regex-subroutine.eml", hdr() + "\nsome text ababc more\n")
+
+# --- a delimiter padded beyond the line-head buffer: a limit, not content ---
+w("limit-boundary-padding.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="padded.exe"')], pad=" " * 1100))
