@@ -121,11 +121,12 @@ static size_t parse_ew(const char *p, const char *end, EW_CLOSE *close,
 
     q = p + 2;
     for (enc = q; enc < end && *enc != '?'; enc++)
-	if (*enc == ' ' || *enc == '\t' || (size_t) (enc - q) >= cssize)
-	    return 0;
+	if (*enc == ' ' || *enc == '\t' || (size_t) (enc - q) > cssize)
+	    return 0;				/* no charset: stop early */
     if (enc >= end || enc == q || enc + 2 >= end || enc[2] != '?')
 	return 0;
-    n = (size_t) (enc - q);
+    if ((n = (size_t) (enc - q)) >= cssize)
+	return 0;
     memcpy(cs, q, n);
     cs[n] = 0;
     if (strchr(cs, '*'))			/* RFC 2231 language: drop */

@@ -133,6 +133,16 @@ static void test_headers(void)
 	   "charset passed through");
     rfc2047_decode(T6, strlen(T6), out, sizeof(out));
     is_str(out, "=?utf-8?q?x", "2047: unterminated word kept");
+    /* Charset names of 63 and 64 bytes: the longest kept, the other
+     * left as text (it overran the charset buffer by one byte). */
+    snprintf(buf, sizeof(buf), "=?%.63s?q?ok?=", "utf-8" "*"
+	     "en-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    rfc2047_decode(buf, strlen(buf), out, sizeof(out));
+    is_str(out, "ok", "2047: 63-byte charset label decoded");
+    snprintf(buf, sizeof(buf), "=?%.64s?q?ok?=", "utf-8" "*"
+	     "en-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    rfc2047_decode(buf, strlen(buf), out, sizeof(out));
+    is_str(out, buf, "2047: 64-byte charset label kept as text");
 
     params("Application/PDF; NAME=\"a b.pdf\"; Charset=x", "application/pdf",
 	   "[name=a b.pdf][charset=x]", "names any case, quoted value");
