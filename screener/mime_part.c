@@ -341,6 +341,14 @@ void    mp_headers_done(MIME_PARSER *mp, FRAME *f, int may_push)
 	mp_limit_hit(mp, "boundary");
 	return;
     }
+    /* A multipart body cannot be encoded (RFC 2045 6.4); base64 or
+     * uuencode hides the delimiters from us but not from a client that
+     * decodes anyway. */
+    if (strncmp(p->type, "multipart/", 10) == 0
+	&& (p->cte == CTE_BASE64 || p->cte == CTE_UUENCODE)) {
+	mp_limit_hit(mp, "ambiguous");
+	return;
+    }
     if (strncmp(p->type, "multipart/", 10) == 0 && f->bparam > 0) {
 	p->is_multipart = 1;
 	f->blen = f->bparam;

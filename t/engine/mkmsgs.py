@@ -194,3 +194,7 @@ w("regex-subroutine.eml", hdr() + "\nsome text ababc more\n")
 
 # --- a delimiter padded beyond the line-head buffer: a limit, not content ---
 w("limit-boundary-padding.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="padded.exe"')], pad=" " * 1100))
+
+# --- a multipart in base64: its delimiters are hidden, a limit ---
+w("limit-ambiguous-b64-multipart.eml", hdr() + 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="B"\nContent-Transfer-Encoding: base64\n\n'
+  + base64.encodebytes(("--B\n" + TEXT + "--B\n" + att('Content-Type: application/octet-stream; name="enc.exe"') + "--B--\n").replace("\n", CRLF).encode()).decode())
