@@ -151,6 +151,26 @@ static int addr_in(const STRLIST *addrs, const STRLIST *domains,
     return 0;
 }
 
+/* The address Postfix delivers to, for matching: a quoted local part
+ * unquoted ("ceo"@x is ceo@x), one trailing dot of the domain dropped. */
+static void addr_canon(char *a)
+{
+    char   *at = strrchr(a, '@'), *o, *p;
+    size_t  n;
+
+    if (at && a[0] == '"' && at > a + 1 && at[-1] == '"') {
+	for (o = a, p = a + 1; p < at - 1; p++) {
+	    if (*p == '\\' && p + 1 < at - 1)
+		p++;
+	    *o++ = *p;
+	}
+	memmove(o, at, strlen(at) + 1);
+	at = o;
+    }
+    if (at && (n = strlen(at)) > 1 && at[n - 1] == '.')
+	at[n - 1] = 0;
+}
+
 static void sender_check(SCAN *s, const char *addr)
 {
     size_t  i;
@@ -172,6 +192,7 @@ int     scan_sender(SCAN *s, const char *addr)
 	snprintf(buf, sizeof(buf), "%.*s", ADDR_MAX, addr);
     myfree(s->sender);
     s->sender = mystrdup(buf);
+    addr_canon(buf);
     if (!s->final) {
 	sender_check(s, buf);
 	check_rules(s);
@@ -187,6 +208,7 @@ int     scan_rcpt(SCAN *s, const char *addr)
     s->nrcpt++;
     if (s->final || addr_clean(addr ? addr : "", buf, sizeof(buf)) < 0)
 	return status(s);
+    addr_canon(buf);
     for (i = 0; i < s->conf->n_rules; i++) {
 	RULE   *r = s->conf->rules[i];
 
@@ -302,8 +324,10 @@ static void from_addr(void *ctx, const char *addr)
     SCAN   *s = ctx;
     char    buf[ADDR_MAX + 1];
 
-    if (addr_clean(addr, buf, sizeof(buf)) >= 0)
+    if (addr_clean(addr, buf, sizeof(buf)) >= 0) {
+	addr_canon(buf);
 	sender_check(s, buf);
+    }
 }
 
 static void cb_header(void *ctx, MIME_PART *p, const char *name,
