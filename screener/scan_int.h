@@ -1,6 +1,6 @@
 /*
  * scan_int.h - the SCAN object, shared by the engine's own files only
- * (scan.c, verdict_log.c, strip.c).
+ * (scan.c, scan_content.c, verdict_log.c, strip.c).
  */
 #ifndef RS_SCAN_INT_H
 #define RS_SCAN_INT_H
@@ -90,7 +90,24 @@ struct SCAN {
     size_t  nparts;
 };
 
-/* scan.c */
+/* scan.c: rule evaluation */
 const char *scan_default_reply(ACTION a);
+void    scan_copy_text(char *dst, size_t size, const char *src);
+/* A terminal verdict not owed to a rule ("limit:...", "error:..."). */
+void    scan_set_special(SCAN *s, ACTION a, const char *what);
+/* Fire, in file order, every rule whose conditions now all hold. */
+void    scan_check_rules(SCAN *s);
+/* Is rule i active, unfired and still waiting for condition cond? */
+int     scan_open_rule(const SCAN *s, size_t i, unsigned cond);
+void    scan_hit(RULE_STATE *st, unsigned cond, const char *part,
+		         const char *file, const char *matched);
+void    scan_addr_canon(char *addr);
+void    scan_sender_check(SCAN *s, const char *addr);
+
+/* scan_content.c: MIME callbacks and keyword matching */
+extern const MIME_CALLBACKS scan_callbacks;
+
+/* strip.c */
+void    strip_build_ranges(SCAN *s);
 
 #endif

@@ -25,8 +25,6 @@
 	"Content-Transfer-Encoding: 8bit\r\n" \
 	"Content-Disposition: inline\r\n\r\n"
 
-void    strip_build_ranges(SCAN *s);
-
 void    strip_build_ranges(SCAN *s)
 {
     RULE_STATE *st = &s->rs[s->strip_rule];
