@@ -1,0 +1,252 @@
+/*
+ * policyd_load.c - load generator for Postfix policy servers.
+ *
+ * Opens N persistent connections to a policy server and keeps exactly one
+ * request outstanding on each (as N smtpd processes would), driven by one
+ * epoll loop.  Requests are what Postfix 3.7 sends at RCPT time, with a
+ * different recipient each time (so no server-side cache can help) and a
+ * given share of recipients outside the hosted domain.  After a warm-up,
+ * every round trip is timed; prints requests/s and latency percentiles.
+ *
+ * usage: policyd_load [-c conns] [-d seconds] [-w warmup] [-r reject%]
+ *                     [-x policy_context] HOST:PORT
+ */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct LCONN {
+    int     fd;
+    char    in[4096];
+    size_t  inlen;
+    uint64_t sent_ns;
+    int     dead;
+} LCONN;
+
+static uint64_t *samples;
+static size_t nsamples, capsamples;
+static unsigned long seq, replies_reject, replies_dunno, replies_other;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000ULL + (uint64_t) ts.tv_nsec;
+}
+
+static int build(char *buf, size_t size, int reject_pct, const char *ctx)
+{
+    unsigned long n = ++seq;
+    int     outside = (int) (n % 100) < reject_pct;
+
+    return snprintf(buf, size,
+		    "request=smtpd_access_policy\n"
+		    "protocol_state=RCPT\n"
+		    "protocol_name=ESMTP\n"
+		    "client_address=198.51.100.%lu\n"
+		    "client_name=mail%lu.sender.example\n"
+		    "client_port=%lu\n"
+		    "reverse_client_name=mail%lu.sender.example\n"
+		    "server_address=127.0.0.1\n"
+		    "server_port=25\n"
+		    "helo_name=mail%lu.sender.example\n"
+		    "sender=newsletter-%lu@sender.example\n"
+		    "recipient=user%lu@%s\n"
+		    "recipient_count=0\n"
+		    "queue_id=\n"
+		    "instance=%lx.6560c3a1.a5c2d.0\n"
+		    "size=4312\n"
+		    "etrn_domain=\n"
+		    "stress=\n"
+		    "sasl_method=\n"
+		    "sasl_username=\n"
+		    "sasl_sender=\n"
+		    "ccert_subject=\n"
+		    "ccert_issuer=\n"
+		    "ccert_fingerprint=\n"
+		    "ccert_pubkey_fingerprint=\n"
+		    "encryption_protocol=TLSv1.3\n"
+		    "encryption_cipher=TLS_AES_256_GCM_SHA384\n"
+		    "encryption_keysize=256\n"
+		    "policy_context=%s\n"
+		    "compatibility_level=3.6\n"
+		    "mail_version=3.7.11\n"
+		    "\n",
+		    n % 250 + 1, n % 997, 30000 + n % 30000, n % 997, n % 997,
+		    n % 5000, n, outside ? "outside.example" : "example.com",
+		    n, ctx);
+}
+
+static int send_one(LCONN *c, int reject_pct, const char *ctx)
+{
+    char    buf[2048];
+    int     len = build(buf, sizeof(buf), reject_pct, ctx);
+
+    c->sent_ns = now_ns();
+    /* One small request: a blocking-style write on a fresh socket buffer
+     * never comes up short in practice; treat it as an error if it does. */
+    return write(c->fd, buf, (size_t) len) == len ? 0 : -1;
+}
+
+static int cmp64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+    return x < y ? -1 : x > y;
+}
+
+int     main(int argc, char **argv)
+{
+    int     nconn = 200, ch, ep, i, reject_pct = 10, errors = 0;
+    double  duration = 10, warmup = 2;
+    const char *ctx = "public";
+    char    host[64], *colon;
+    struct sockaddr_in sin;
+    LCONN  *conns;
+    uint64_t start, measure_from, measure_to, end;
+    unsigned long measured = 0;
+    struct epoll_event ev, evs[256];
+
+    while ((ch = getopt(argc, argv, "c:d:w:r:x:")) != -1) {
+	switch (ch) {
+	case 'c':
+	    nconn = atoi(optarg);
+	    break;
+	case 'd':
+	    duration = atof(optarg);
+	    break;
+	case 'w':
+	    warmup = atof(optarg);
+	    break;
+	case 'r':
+	    reject_pct = atoi(optarg);
+	    break;
+	case 'x':
+	    ctx = optarg;
+	    break;
+	default:
+	    goto usage;
+	}
+    }
+    if (optind + 1 != argc || nconn < 1 || nconn > 10000 || duration <= 0)
+	goto usage;
+    if ((colon = strrchr(argv[optind], ':')) == NULL
+	|| (size_t) (colon - argv[optind]) >= sizeof(host))
+	goto usage;
+    memcpy(host, argv[optind], (size_t) (colon - argv[optind]));
+    host[colon - argv[optind]] = 0;
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((unsigned short) atoi(colon + 1));
+    if (inet_pton(AF_INET, host, &sin.sin_addr) != 1)
+	goto usage;
+
+    conns = calloc((size_t) nconn, sizeof(*conns));
+    if ((ep = epoll_create1(0)) < 0 || conns == NULL) {
+	perror("setup");
+	return 1;
+    }
+    for (i = 0; i < nconn; i++) {
+	int     one = 1;
+
+	if ((conns[i].fd = socket(AF_INET, SOCK_STREAM, 0)) < 0
+	    || connect(conns[i].fd, (struct sockaddr *) &sin, sizeof(sin)) < 0) {
+	    fprintf(stderr, "policyd_load: connect %d: %s\n", i, strerror(errno));
+	    return 1;
+	}
+	setsockopt(conns[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u32 = (uint32_t) i;
+	epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev);
+    }
+    start = now_ns();
+    measure_from = start + (uint64_t) (warmup * 1e9);
+    measure_to = measure_from + (uint64_t) (duration * 1e9);
+    for (i = 0; i < nconn; i++)
+	if (send_one(&conns[i], reject_pct, ctx) < 0)
+	    conns[i].dead = 1, errors++;
+
+    while ((end = now_ns()) < measure_to) {
+	int     n = epoll_wait(ep, evs, 256, 1000), k;
+
+	for (k = 0; k < n; k++) {
+	    LCONN  *c = &conns[evs[k].data.u32];
+	    ssize_t r;
+	    char   *eom;
+
+	    if (c->dead)
+		continue;
+	    r = read(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
+	    if (r <= 0) {
+		fprintf(stderr, "policyd_load: connection closed by server\n");
+		c->dead = 1;
+		errors++;
+		epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+		continue;
+	    }
+	    c->inlen += (size_t) r;
+	    c->in[c->inlen] = 0;
+	    if ((eom = strstr(c->in, "\n\n")) == NULL)
+		continue;
+	    end = now_ns();
+	    if (end >= measure_from && end < measure_to) {
+		if (nsamples == capsamples) {
+		    capsamples = capsamples ? capsamples * 2 : 1 << 20;
+		    samples = realloc(samples, capsamples * sizeof(*samples));
+		    if (samples == NULL) {
+			perror("realloc");
+			return 1;
+		    }
+		}
+		samples[nsamples++] = end - c->sent_ns;
+		measured++;
+		if (strncasecmp(c->in, "action=dunno", 12) == 0)
+		    replies_dunno++;
+		else if (strncmp(c->in, "action=5", 8) == 0
+			 || strncasecmp(c->in, "action=reject", 13) == 0)
+		    replies_reject++;
+		else
+		    replies_other++;
+	    }
+	    c->inlen = 0;
+	    if (send_one(c, reject_pct, ctx) < 0) {
+		c->dead = 1;
+		errors++;
+	    }
+	}
+    }
+    if (nsamples == 0) {
+	printf("requests=0 errors=%d\n", errors);
+	return 1;
+    }
+    qsort(samples, nsamples, sizeof(*samples), cmp64);
+    printf("conns=%d seconds=%.1f requests=%lu rps=%.0f p50_us=%.1f p99_us=%.1f "
+	   "max_us=%.1f dunno=%lu reject=%lu other=%lu errors=%d\n",
+	   nconn, duration, measured, measured / duration,
+	   samples[nsamples / 2] / 1e3, samples[nsamples * 99 / 100] / 1e3,
+	   samples[nsamples - 1] / 1e3, replies_dunno, replies_reject,
+	   replies_other, errors);
+    for (i = 0; i < nconn; i++)
+	close(conns[i].fd);
+    free(conns);
+    free(samples);
+    return errors ? 1 : 0;
+
+usage:
+    fprintf(stderr, "usage: policyd_load [-c conns] [-d seconds] [-w warmup] "
+	    "[-r reject%%] [-x policy_context] HOST:PORT\n");
+    return 2;
+}
