@@ -54,14 +54,6 @@ CTE     cte_by_name(const char *name)
     return CTE_IDENTITY;
 }
 
-const char *cte_name(CTE c)
-{
-    static const char *const n[] = {"identity", "base64",
-    "quoted-printable", "x-uuencode"};
-
-    return n[c];
-}
-
 void    decoder_init(DECODER *d, CTE cte)
 {
     memset(d, 0, sizeof(*d));
@@ -129,7 +121,7 @@ static size_t b64_run(DECODER *d, const unsigned char *p, size_t len,
     return (size_t) (o - out);
 }
 
-static int hexval(int c)
+int     hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
 	return c - '0';
@@ -172,7 +164,7 @@ static size_t qp_run(DECODER *d, const unsigned char *p, size_t len,
 		d->qp = 3;
 	    } else if (c == ' ' || c == '\t') {
 		d->qp = 4;		/* "=   \n": padded soft break */
-	    } else if (hexval(c) >= 0) {
+	    } else if (hex_digit(c) >= 0) {
 		d->qp_first = c;
 		d->qp = 2;
 	    } else {
@@ -182,8 +174,9 @@ static size_t qp_run(DECODER *d, const unsigned char *p, size_t len,
 	    }
 	    break;
 	case 2:				/* after "=X" */
-	    if (hexval(c) >= 0) {
-		*o++ = (unsigned char) (hexval(d->qp_first) * 16 + hexval(c));
+	    if (hex_digit(c) >= 0) {
+		*o++ = (unsigned char) (hex_digit(d->qp_first) * 16
+					+ hex_digit(c));
 	    } else {
 		*o++ = '=';
 		*o++ = d->qp_first;

@@ -36,7 +36,8 @@ typedef struct DECODER {
 } DECODER;
 
 CTE     cte_by_name(const char *name);
-const char *cte_name(CTE c);
+/* Value of a hex digit (either case), -1 if c is none. */
+int     hex_digit(int c);
 void    decoder_init(DECODER *d, CTE cte);
 /* Decode len bytes of in; returns the number of bytes written to out. */
 size_t  decoder_run(DECODER *d, const unsigned char *in, size_t len,

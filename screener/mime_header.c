@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "charset.h"
+#include "mime_decode.h"
 #include "mime_header.h"
 #include "mymalloc.h"
 
@@ -26,17 +27,6 @@ void    hdr_unfold(char *s)
 	if (*s != '\r' && *s != '\n')
 	    *o++ = *s;
     *o = 0;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-	return c - '0';
-    if (c >= 'A' && c <= 'F')
-	return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-	return c - 'a' + 10;
-    return -1;
 }
 
 static size_t b64_decode_str(const char *in, size_t len, char *out)
@@ -79,9 +69,10 @@ static size_t q_decode_str(const char *in, size_t len, char *out)
     for (i = 0; i < len; i++) {
 	if (in[i] == '_')
 	    out[o++] = ' ';
-	else if (in[i] == '=' && i + 2 < len && hexval(in[i + 1]) >= 0
-		 && hexval(in[i + 2]) >= 0) {
-	    out[o++] = (char) (hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+	else if (in[i] == '=' && i + 2 < len && hex_digit(in[i + 1]) >= 0
+		 && hex_digit(in[i + 2]) >= 0) {
+	    out[o++] = (char) (hex_digit(in[i + 1]) * 16
+			       + hex_digit(in[i + 2]));
 	    i += 2;
 	} else
 	    out[o++] = in[i];
@@ -233,6 +224,15 @@ static const char *skip_cfws(const char *p)
     }
 }
 
+/* Past the quoted string at p (which starts with '"'). */
+static const char *skip_quoted(const char *p)
+{
+    for (p++; *p && *p != '"'; p++)
+	if (*p == '\\' && p[1])
+	    p++;
+    return *p ? p + 1 : p;
+}
+
 /* The next ';' outside comments and quoted strings. */
 static const char *next_semicolon(const char *p)
 {
@@ -242,11 +242,7 @@ static const char *next_semicolon(const char *p)
 	if (*p == '(') {
 	    p = skip_cfws(p);
 	} else if (*p == '"') {
-	    for (p++; *p && *p != '"'; p++)
-		if (*p == '\\' && p[1])
-		    p++;
-	    if (*p)
-		p++;
+	    p = skip_quoted(p);
 	} else {
 	    p++;
 	}
@@ -266,8 +262,8 @@ static size_t pct_decode(const char *in, char *out)
     size_t  o = 0;
 
     for (; *in; in++) {
-	if (*in == '%' && hexval(in[1]) >= 0 && hexval(in[2]) >= 0) {
-	    out[o++] = (char) (hexval(in[1]) * 16 + hexval(in[2]));
+	if (*in == '%' && hex_digit(in[1]) >= 0 && hex_digit(in[2]) >= 0) {
+	    out[o++] = (char) (hex_digit(in[1]) * 16 + hex_digit(in[2]));
 	    in += 2;
 	} else
 	    out[o++] = *in;
@@ -475,11 +471,7 @@ void    hdr_addresses(const char *value, void (*cb)(void *, const char *),
 	    p = skip_cfws(p);
 	    *o++ = ' ';
 	} else if (*p == '"') {
-	    for (p++; *p && *p != '"'; p++)
-		if (*p == '\\' && p[1])
-		    p++;
-	    if (*p)
-		p++;
+	    p = skip_quoted(p);
 	    *o++ = ' ';
 	} else {
 	    *o++ = *p++;

@@ -72,7 +72,7 @@ static int have_boundaries(const MIME_PARSER *mp)
 static void delimiter(MIME_PARSER *mp, int k, int close)
 {
     uint64_t end = mp->pending_eol ? mp->pending_eol_off : mp->line_start_off;
-    FRAME  *f, *child;
+    FRAME  *f;
     char    path[MIME_PATH_MAX + 16];
 
     mp->pending_eol = 0;
@@ -88,8 +88,7 @@ static void delimiter(MIME_PARSER *mp, int k, int close)
     }
     f->state = F_PREAMBLE;
     snprintf(path, sizeof(path), "%s.%d", f->part.path, ++f->nchild);
-    child = mp_push_frame(mp, path, mp->off);
-    (void) child;
+    (void) mp_push_frame(mp, path, mp->off);
 }
 
 /* Header lines. */

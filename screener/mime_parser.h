@@ -79,7 +79,5 @@ void    mime_end_headers(MIME_PARSER *mp);
 void    mime_finish(MIME_PARSER *mp);
 /* Stop parsing (a limit was hit or the verdict is final). */
 void    mime_stop(MIME_PARSER *mp);
-/* Body bytes seen so far (offset of the next body byte). */
-uint64_t mime_offset(const MIME_PARSER *mp);
 
 #endif

@@ -127,11 +127,6 @@ void    mime_stop(MIME_PARSER *mp)
     mp->dead = 1;
 }
 
-uint64_t mime_offset(const MIME_PARSER *mp)
-{
-    return mp->off;
-}
-
 /* Content delivery. */
 
 static void text_out(void *ctx, const char *buf, size_t len)

@@ -81,9 +81,4 @@ void    sconf_rules_free(SCONF *c);
  * of white space to one space, trimmed. */
 char   *keyword_normalise(const char *word);
 
-/* The literal matcher built over every rule's words (textmatch.c); kept
- * in the SCONF through this side table. */
-struct AC_AUTOMATON;
-struct AC_AUTOMATON *sconf_automaton(const SCONF *c);
-
 #endif

@@ -53,11 +53,6 @@ char   *keyword_normalise(const char *word)
     return out;
 }
 
-struct AC_AUTOMATON *sconf_automaton(const SCONF *c)
-{
-    return c->automaton;
-}
-
 /* A list key plus its KEY_file variant, appended to out. */
 static void get_list(const config_setting_t *g, const char *key,
 		             STRLIST *out, CFG_ERRS *e)
