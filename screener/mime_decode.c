@@ -3,9 +3,10 @@
  *
  * Base64 is table driven with a four-characters-at-a-time fast path;
  * characters outside the alphabet (line breaks, junk) are skipped, as
- * every mail client does, and a pad ends a quantum, not the data.  QP follows RFC 2045 6.7 leniently: a bad
- * escape is kept literally.  uuencode decodes the lines between "begin"
- * and "end" and remembers the file name of the begin line.
+ * every mail client does, and a pad ends a quantum, not the data.  QP
+ * follows RFC 2045 6.7 leniently: a bad escape is kept literally.
+ * uuencode decodes the lines between each "begin" and "end" and
+ * remembers the file names of the begin lines.
  */
 #include <config.h>
 
@@ -221,19 +222,20 @@ static size_t uu_line(DECODER *d, unsigned char *out)
     while (len > 0 && (l[len - 1] == '\r' || l[len - 1] == ' '))
 	len--;
     l[len] = 0;
-    if (d->uu_state == 0) {
+    if (d->uu_state != 1) {
+	/* Another file may follow an "end": its name counts as well. */
 	if (strncmp(l, "begin ", 6) == 0) {
 	    char   *name = strchr(l + 6, ' ');
 
-	    if (name) {
-		snprintf(d->uu_name, sizeof(d->uu_name), "%s", name + 1);
-	    }
+	    if (name && name[1] && d->uu_nnames == UU_NAMES_MAX)
+		d->uu_more = 1;
+	    else if (name && name[1])
+		snprintf(d->uu_name[d->uu_nnames++], sizeof(d->uu_name[0]),
+			 "%s", name + 1);
 	    d->uu_state = 1;
 	}
 	return 0;
     }
-    if (d->uu_state != 1)
-	return 0;
     if (strcmp(l, "end") == 0) {
 	d->uu_state = 2;
 	return 0;

@@ -20,6 +20,7 @@ typedef enum CTE {
 } CTE;
 
 #define UU_LINE_MAX 256
+#define UU_NAMES_MAX 4                /* files kept per uuencoded part */
 #define DECODE_SLACK UU_LINE_MAX
 
 typedef struct DECODER {
@@ -32,7 +33,9 @@ typedef struct DECODER {
     int     uu_state;             /* 0 before "begin", 1 data, 2 end */
     char    uu_line[UU_LINE_MAX];
     size_t  uu_len;
-    char    uu_name[256];         /* from the "begin" line */
+    char    uu_name[UU_NAMES_MAX][256];   /* from the "begin" lines */
+    int     uu_nnames;
+    int     uu_more;              /* more "begin" lines than that */
 } DECODER;
 
 CTE     cte_by_name(const char *name);

@@ -409,8 +409,14 @@ void    mp_close_top(MIME_PARSER *mp, uint64_t end)
 	    charset_close(&mp->conv, text_out, mp);
 	    mp->conv_open = 0;
 	}
-	if (f->part.cte == CTE_UUENCODE && mp->dec.uu_name[0])
-	    add_name(mp, f, mp->dec.uu_name);
+	if (f->part.cte == CTE_UUENCODE) {
+	    int     k;
+
+	    for (k = 0; k < mp->dec.uu_nnames; k++)
+		add_name(mp, f, mp->dec.uu_name[k]);
+	    if (mp->dec.uu_more)
+		mp_limit_hit(mp, "names");
+	}
 	if (mp->sub) {
 	    /* The embedded message's parts end before their container. */
 	    mime_finish(mp->sub);

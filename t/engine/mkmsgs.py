@@ -198,3 +198,10 @@ w("limit-boundary-padding.eml", multipart([TEXT, att('Content-Type: application/
 # --- a multipart in base64: its delimiters are hidden, a limit ---
 w("limit-ambiguous-b64-multipart.eml", hdr() + 'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="B"\nContent-Transfer-Encoding: base64\n\n'
   + base64.encodebytes(("--B\n" + TEXT + "--B\n" + att('Content-Type: application/octet-stream; name="enc.exe"') + "--B--\n").replace("\n", CRLF).encode()).decode())
+
+# --- uuencode: a second file after "end" is named too ---
+_uu = binascii.b2a_uu(b"fake exe").decode()
+w("exe-uu-second-file.eml", multipart([TEXT, "Content-Type: application/octet-stream\nContent-Transfer-Encoding: x-uuencode\n\n"
+  + "begin 644 readme.txt\n" + _uu + "`\nend\nbegin 644 second.exe\n" + _uu + "`\nend\n"]))
+w("limit-uu-names.eml", multipart([TEXT, "Content-Type: application/octet-stream\nContent-Transfer-Encoding: x-uuencode\n\n"
+  + "".join(f"begin 644 f{i}.txt\n" + _uu + "`\nend\n" for i in range(5))]))
