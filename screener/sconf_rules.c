@@ -30,10 +30,12 @@ char   *keyword_normalise(const char *word)
 	unsigned char ch = (unsigned char) *word;
 
 	if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\f'
-	    || ch == '\v') {
+	    || ch == '\v' || (ch == 0xc2 && (unsigned char) word[1] == 0xa0)) {
 	    if (!space)
 		*o++ = ' ';
 	    space = 1;
+	    if (ch == 0xc2)
+		word++;			/* no-break space */
 	} else {
 	    unsigned l = ch, c = (unsigned char) word[1];
 

@@ -299,15 +299,19 @@ void    ac_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const void *buf,
 	}
 	/* Non-ASCII: hold a foldable lead byte until its continuation
 	 * byte is seen (possibly in the next chunk), then feed the
-	 * lower-case pair. */
+	 * lower-case pair; a no-break space (C2 A0) is white space. */
 	if (lead) {
 	    unsigned l = lead;
 
 	    lead = 0;
+	    if (l == 0xc2 && b == 0xa0) {
+		AC_STEP(AC_CLASS_SPACE);
+		continue;
+	    }
 	    if (b & 0x80)
 		utf8_fold2(&l, &b);
 	    AC_STEP(cls[l]);
-	} else if (FOLD_LEAD(b)) {
+	} else if (FOLD_LEAD(b) || b == 0xc2) {
 	    lead = b;
 	    continue;
 	}

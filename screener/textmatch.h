@@ -6,7 +6,8 @@
  * byte to one class (the letters of Latin-1, Latin Extended-A, Greek and
  * Cyrillic are folded too, by utf8_fold2() on the fly); runs of white
  * space are collapsed on the fly, so the match is caseless and
- * whitespace-normalised.  The stream state (DFA state, and a UTF-8 lead
+ * whitespace-normalised (a UTF-8 no-break space is white space too).
+ * The stream state (DFA state, and a UTF-8 lead
  * byte held for folding) is carried between chunks, so a word
  * split across chunks, lines or encoded words is still found.
  *

@@ -205,3 +205,7 @@ w("exe-uu-second-file.eml", multipart([TEXT, "Content-Type: application/octet-st
   + "begin 644 readme.txt\n" + _uu + "`\nend\nbegin 644 second.exe\n" + _uu + "`\nend\n"]))
 w("limit-uu-names.eml", multipart([TEXT, "Content-Type: application/octet-stream\nContent-Transfer-Encoding: x-uuencode\n\n"
   + "".join(f"begin 644 f{i}.txt\n" + _uu + "`\nend\n" for i in range(5))]))
+
+# --- a no-break space between the words of a keyword ---
+w("body-nbsp.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
+  + "Notes on the tokyo=C2=A0meeting.\n")

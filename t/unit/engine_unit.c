@@ -274,6 +274,23 @@ static void test_matcher(void)
 	ac_feed(ac, &st, "projectfalcon project-falcon", 28, count_hit, NULL);
     }
     is_int(hits, 0, "no match without the space");
+    {
+	/* A no-break space (C2 A0) is white space, also cut in two. */
+	const char *t = "PROJECT\xc2\xa0 \xc2\xa0" "falcon";
+	size_t  tl = strlen(t);
+
+	good = 1;
+	for (a = 0; a <= tl; a++) {
+	    AC_STREAM st;
+
+	    hits = 0;
+	    ac_stream_init(&st);
+	    ac_feed(ac, &st, t, a, count_hit, NULL);
+	    ac_feed(ac, &st, t + a, tl - a, count_hit, NULL);
+	    good &= hits == 1;
+	}
+	ok(good, "no-break space is white space at every split");
+    }
     ac_free(ac);
 
     /* Non-ASCII letters fold too, also with the character cut in two. */
