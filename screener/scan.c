@@ -51,7 +51,8 @@ void    scan_set_special(SCAN *s, ACTION a, const char *what)
     static const char *const names[] = {"limit:depth", "limit:parts",
 	"limit:header_size", "limit:headers", "limit:line_length",
 	"limit:boundary", "limit:parameters",
-	"limit:names", "limit:ambiguous", "error:regex", NULL};
+	"limit:names", "limit:ambiguous", "error:regex", "error:sha256",
+    NULL};
     size_t  i;
 
     if (s->final && s->strip_rule < 0)

@@ -172,6 +172,14 @@ static void cb_header(void *ctx, MIME_PART *p, const char *name,
     }
 }
 
+/* A digest that cannot be computed must not read as "no rule matched". */
+static void sha_failed(SCAN *s)
+{
+    msg_warn("SHA-256 unavailable: attachment digests cannot be checked");
+    s->sha_on = 0;
+    scan_set_special(s, s->conf->limits.on_error, "error:sha256");
+}
+
 static void cb_part_begin(void *ctx, MIME_PART *p)
 {
     SCAN   *s = ctx;
@@ -199,8 +207,10 @@ static void cb_part_begin(void *ctx, MIME_PART *p)
 	s->body_rx_on = s->conf->n_regex && regex_open(s, IN_BODY);
     }
     if (p->want_data) {
-	EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL);
-	s->sha_on = 1;
+	if (s->sha == NULL || EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1)
+	    sha_failed(s);
+	else
+	    s->sha_on = 1;
     }
 }
 
@@ -208,8 +218,8 @@ static void cb_data(void *ctx, MIME_PART *p, const char *buf, size_t len)
 {
     SCAN   *s = ctx;
 
-    if (s->sha_on)
-	EVP_DigestUpdate(s->sha, buf, len);
+    if (s->sha_on && EVP_DigestUpdate(s->sha, buf, len) != 1)
+	sha_failed(s);
 }
 
 static void cb_text(void *ctx, MIME_PART *p, const char *buf, size_t len)
@@ -259,10 +269,12 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
 
-	EVP_DigestFinal_ex(s->sha, md, &mdlen);
-	for (i = 0; i < mdlen && i < 32; i++)
-	    snprintf(digest + 2 * i, 3, "%02x", md[i]);
 	s->sha_on = 0;
+	if (EVP_DigestFinal_ex(s->sha, md, &mdlen) != 1)
+	    sha_failed(s);
+	else
+	    for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(digest + 2 * i, 3, "%02x", md[i]);
     }
     for (i = 0; i < nn; i++) {
 	attach_normalise(p->names.v[i], norm[i], &c);

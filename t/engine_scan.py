@@ -65,6 +65,18 @@ for msg, args, action, rule in cases:
         ok(good and rc == want_rc, f"{msg} {' '.join(args)} {' '.join(mode)}: {action} {rule}",
            f"rc={rc} out={out!r} err={err[-500:]!r}")
 
+# Without a SHA-256 implementation (OpenSSL 3 with only the null provider)
+# a digest rule must fail closed (on_error), never read as "no match".
+with tempfile.NamedTemporaryFile("w", suffix=".cnf", delete=False) as cnf:
+    cnf.write("openssl_conf = init\n[init]\nproviders = prov\n[prov]\nnull = null\n[null]\nactivate = 1\n")
+r = subprocess.run([SCREENER, "--scan", "-c", CONF, os.path.join(EDIR, "msgs", "sha256-match.eml")],
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120,
+                   env=dict(os.environ, OPENSSL_CONF=cnf.name))
+os.unlink(cnf.name)
+out = r.stdout.decode("utf-8", "replace")
+ok("action=discard rule=known-bad" in out or "action=tempfail rule=error:sha256" in out,
+   "no SHA-256 available: digest rule fails closed (error:sha256), or matches", out + r.stderr.decode("utf-8", "replace")[-300:])
+
 # Exit status over several messages, and the output line shape.
 rc, out, _ = scan([], [os.path.join(EDIR, "msgs", "plain.eml"), os.path.join(EDIR, "msgs", "plain-lf.eml")])
 ok(rc == 0 and out.count("action=none rule=-") == 2, "all accepted: exit 0, rule=-", out)
