@@ -6,8 +6,12 @@
  * event may have changed a mask (envelope address, header field, keyword
  * hit, end of a part) the rules are checked in file order and those
  * whose conditions all hold fire.  The first terminal action is final:
- * parsing stops there, except for strip, which needs every matching part
- * and so reads on to the end (scan_eom() then returns 1).
+ * parsing stops there, except for strip.  A strip is only pending until
+ * the end of the message: it needs every matching part, and what it
+ * leaves must still pass every other rule.  So evaluation goes on; every
+ * strip rule that fires adds its parts, and any other terminal rule that
+ * fires meanwhile replaces the strip (but an accept placed after the strip
+ * rule in the file does not un-strip).  scan_eom() then returns 1.
  */
 #include <config.h>
 
@@ -32,7 +36,7 @@ const char *scan_default_reply(ACTION a)
 
 static int status(const SCAN *s)
 {
-    return s->final && s->strip_rule < 0;
+    return s->final;
 }
 
 void    scan_copy_text(char *dst, size_t size, const char *src)
@@ -55,7 +59,7 @@ void    scan_set_special(SCAN *s, ACTION a, const char *what)
     NULL};
     size_t  i;
 
-    if (s->final && s->strip_rule < 0)
+    if (s->final)
 	return;
     for (i = 0; names[i] && strcmp(names[i], what) != 0; i++)
 	 /* void */ ;
@@ -86,6 +90,14 @@ static void fire(SCAN *s, size_t i)
 	s->logged[s->nlogged++] = i;
 	return;
     }
+    if (s->strip_rule >= 0) {
+	/* a strip is pending: another strip adds its parts; an accept
+	 * after the strip rule leaves it; anything else replaces it */
+	if (r->action == ACT_STRIP
+	    || (r->action == ACT_ACCEPT && (int) i > s->strip_rule))
+	    return;
+	s->strip_rule = -1;
+    }
     s->v.action = r->action;
     s->v.rule = r->name;
     s->v.reply = r->reply ? r->reply : scan_default_reply(r->action);
@@ -93,10 +105,12 @@ static void fire(SCAN *s, size_t i)
     scan_copy_text(s->v.part, sizeof(s->v.part), st->hit.part);
     scan_copy_text(s->v.filename, sizeof(s->v.filename), st->hit.filename);
     scan_copy_text(s->v.matched, sizeof(s->v.matched), st->hit.matched);
-    s->final = 1;
-    if (r->action == ACT_STRIP)
+    if (r->action == ACT_STRIP) {
 	s->strip_rule = (int) i;
-    else if (!s->explain)
+	return;
+    }
+    s->final = 1;
+    if (!s->explain)
 	mime_stop(s->mp);
 }
 
@@ -334,7 +348,9 @@ int     scan_eom(SCAN *s)
 	mime_end_headers(s->mp);
     mime_finish(s->mp);
     scan_check_rules(s);
-    if (s->strip_rule >= 0)
+    if (s->strip_rule >= 0) {
 	strip_build_ranges(s);
+	s->final = 1;
+    }
     return s->final;
 }

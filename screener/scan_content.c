@@ -307,14 +307,14 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 	pi->done = 1;
     }
     if ((s->conf->needs & NEED_ATTACH) && attach_is_attachment(p)
-	&& (!s->final || s->strip_rule >= 0)) {
+	&& !s->final) {
 	for (i = 0; i < s->conf->n_rules; i++) {
 	    RULE   *r = s->conf->rules[i];
 	    RULE_STATE *st = &s->rs[i];
 
 	    if (!(r->conds & COND_ATTACHMENT) || !st->active)
 		continue;
-	    if (st->fired && (int) i != s->strip_rule)
+	    if (st->fired && r->action != ACT_STRIP)
 		continue;
 	    if (!attach_rule_match(r, p, norm, nn, digest[0] ? digest : NULL,
 			      &file, why, sizeof(why)))

@@ -15,6 +15,7 @@
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mymalloc.h"
@@ -25,26 +26,51 @@
 	"Content-Transfer-Encoding: 8bit\r\n" \
 	"Content-Disposition: inline\r\n\r\n"
 
+typedef struct CAND_REF {
+    const STRIP_CAND *c;
+    const char *rule;
+} CAND_REF;
+
+/* By start; of two ranges that start together the enclosing one first. */
+static int cand_cmp(const void *a, const void *b)
+{
+    const STRIP_CAND *x = ((const CAND_REF *) a)->c;
+    const STRIP_CAND *y = ((const CAND_REF *) b)->c;
+
+    if (x->start != y->start)
+	return x->start < y->start ? -1 : 1;
+    return x->end > y->end ? -1 : x->end < y->end;
+}
+
+/* Every strip rule that fired contributes its parts.  MIME ranges nest or
+ * are disjoint, so after sorting a range inside the last one kept (an
+ * attachment of a stripped message/rfc822 part, or a part two rules
+ * matched) is dropped. */
 void    strip_build_ranges(SCAN *s)
 {
-    RULE_STATE *st = &s->rs[s->strip_rule];
-    const char *rule = s->conf->rules[s->strip_rule]->name;
-    size_t  i, j;
+    CAND_REF *refs;
+    size_t  i, j, n = 0;
 
-    s->ranges = mycalloc(st->ncands ? st->ncands : 1, sizeof(STRIP_RANGE));
+    for (i = 0; i < s->conf->n_rules; i++)
+	if (s->rs[i].fired && s->conf->rules[i]->action == ACT_STRIP)
+	    n += s->rs[i].ncands;
+    refs = mycalloc(n ? n : 1, sizeof(*refs));
+    for (n = 0, i = 0; i < s->conf->n_rules; i++)
+	if (s->rs[i].fired && s->conf->rules[i]->action == ACT_STRIP)
+	    for (j = 0; j < s->rs[i].ncands; j++) {
+		refs[n].c = &s->rs[i].cands[j];
+		refs[n++].rule = s->conf->rules[i]->name;
+	    }
+    qsort(refs, n, sizeof(*refs), cand_cmp);
+    s->ranges = mycalloc(n ? n : 1, sizeof(STRIP_RANGE));
     s->nranges = 0;
-    for (i = 0; i < st->ncands; i++) {
-	STRIP_CAND *c = &st->cands[i];
+    for (i = 0; i < n; i++) {
+	const STRIP_CAND *c = refs[i].c;
 	STRIP_RANGE *r;
 	char    name[128 * 4 + 8];
 
-	/* Parts end in child-first order: a later range may enclose
-	 * earlier ones (a message/rfc822 part and its attachment). */
-	for (j = 0; j < s->nranges; j++)
-	    if (s->ranges[j].start >= c->start && s->ranges[j].end <= c->end)
-		break;
-	if (j < s->nranges)
-	    s->nranges = j;
+	if (s->nranges && c->end <= s->ranges[s->nranges - 1].end)
+	    continue;
 	r = &s->ranges[s->nranges++];
 	r->start = c->start;
 	r->end = c->end;
@@ -52,10 +78,11 @@ void    strip_build_ranges(SCAN *s)
 	snprintf(r->notice, sizeof(r->notice), "%s"
 		 "The attachment \"%.200s\" was removed by the mail gateway "
 		 "(policy rule %.60s).\r\n", c->is_root ? "" : NOTICE_TYPE,
-		 name, rule);
+		 name, refs[i].rule);
 	if (c->is_root)
 	    s->strip_root = 1;
     }
+    myfree(refs);
 }
 
 const STRIP_RANGE *scan_strip_ranges(const SCAN *s, size_t *n)

@@ -123,6 +123,11 @@ with tempfile.TemporaryDirectory() as td:
     m = email.message_from_bytes(open(outp, "rb").read(), policy=email.policy.default)
     ok(m.is_multipart() and len(m.get_payload()) == 4 and not m.defects, "strip: Python sees a clean 4-part message",
        [p.get_content_type() for p in m.walk()])
+    rc, out, _ = scan(["--rewrite", outp], [os.path.join(EDIR, "msgs", "strip-two-rules.eml")])
+    data = open(outp, "rb").read()
+    ok("stripped=2" in out and b"c.7z" in data and b"a.rar" in data and b"UmFy" not in data
+       and b"(policy rule strip-7z)" in data and b"(policy rule strip-archives)" in data and b"kept text" in data,
+       "strip: two strip rules each remove their part", data)
     rc, out, _ = scan(["--rewrite", outp], [os.path.join(EDIR, "msgs", "strip-rar-single.eml")])
     data = open(outp, "rb").read()
     ok("stripped=1" in out and data.endswith(b"(policy rule strip-archives).\r\n") and b"UmFy" not in data,

@@ -108,6 +108,11 @@ w("single-part-attachment.eml", hdr() + 'MIME-Version: 1.0\nContent-Type: applic
 # --- attachments: types, globs, size, sha256 ---
 w("strip-rar.eml", multipart([TEXT, att('Content-Type: application/x-rar-compressed; name="a.rar"'), "Content-Type: text/plain\n\nsecond text\n", att('Content-Type: application/x-rar; name="b.rar"')]))
 w("strip-rar-single.eml", hdr() + 'MIME-Version: 1.0\nContent-Type: application/x-rar; name="only.rar"\nContent-Transfer-Encoding: base64\n\nUmFyIRoHAA==\n')
+# a pending strip does not shield the rest: a later reject or keyword wins,
+# and every strip rule that fires adds its parts
+w("strip-then-exe.eml", multipart([TEXT, att('Content-Type: application/x-rar; name="a.rar"'), att('Content-Type: application/octet-stream; name="b.exe"')]))
+w("strip-then-wire.eml", multipart([TEXT, att('Content-Type: application/x-rar; name="a.rar"'), "Content-Type: text/plain\n\nplease do the wire transfer urgent\n"]))
+w("strip-two-rules.eml", multipart([TEXT, att('Content-Type: application/x-rar; name="a.rar"'), att('Content-Type: application/octet-stream; name="c.7z"'), "Content-Type: text/plain\n\nkept text\n"]))
 w("glob-docm.eml", multipart([TEXT, att('Content-Type: application/octet-stream; name="Report.DOCM"')]))
 w("glob-invoice.eml", multipart([TEXT, att('Content-Type: application/pdf; name="Invoice-2024-01.pdf"')]))
 w("glob-no.eml", multipart([TEXT, att('Content-Type: application/pdf; name="report-invoice.pdf"')]))
