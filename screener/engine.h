@@ -81,6 +81,16 @@ int     scan_data(SCAN *s, const void *buf, size_t len);
 int     scan_eom(SCAN *s);
 
 const VERDICT *scan_verdict(const SCAN *s);
+/* After scan_rcpt() returned 0: non-NULL when a reject or tempfail rule
+ * whose conditions are all envelope conditions (recipient, and sender if
+ * any) refused this recipient alone.  Answer that RCPT with the reply;
+ * the recipient is not counted and the message goes on for the others.
+ * An earlier terminal rule in the file that holds for the recipient too
+ * (an accept, say) takes precedence, as everywhere. */
+const VERDICT *scan_rcpt_refused(const SCAN *s);
+/* Log such a refusal as one key=value line. */
+void    scan_log_refused(const SCAN *s, const char *queue_id,
+			 const char *rcpt);
 /* Non-terminal effects that apply unless the verdict discards/rejects. */
 const TAG_HEADER *scan_tag_headers(const SCAN *s, size_t *n);
 const char *scan_subject_prefix(const SCAN *s);     /* NULL: none */

@@ -85,6 +85,7 @@ sfsistat act_eom(SMFICTX *ctx, CONN *conn, MSG *msg);
 sfsistat act_error(SMFICTX *ctx, CONN *conn, MSG *msg, const char *why);
 /* Set an SMTP reply from "550 5.7.1 text" (defaults fill gaps). */
 void    act_setreply(SMFICTX *ctx, const char *reply, const char *dflt);
+sfsistat act_rcpt_refused(SMFICTX *ctx, MSG *msg, const char *rcpt);
 
 /* milter_smtp.c */
 /* Check one SMTP command argument against SCONF.smtp; 0 within limits,

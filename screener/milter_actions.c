@@ -153,6 +153,17 @@ static int has_effects(const SCAN *s)
     return n > 0 || scan_subject_prefix(s) != NULL;
 }
 
+/* A recipient refused on its own (scan_rcpt_refused): that RCPT only. */
+sfsistat act_rcpt_refused(SMFICTX *ctx, MSG *msg, const char *rcpt)
+{
+    const VERDICT *v = scan_rcpt_refused(msg->scan);
+
+    act_setreply(ctx, v->reply, v->action == ACT_TEMPFAIL ? DEF_TEMPFAIL
+		 : DEF_REJECT);
+    scan_log_refused(msg->scan, *msg->queue_id ? msg->queue_id : NULL, rcpt);
+    return v->action == ACT_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
+}
+
 sfsistat act_early(SMFICTX *ctx, CONN *conn, MSG *msg)
 {
     const VERDICT *v = scan_verdict(msg->scan);

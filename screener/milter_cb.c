@@ -121,6 +121,7 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
     CONN   *conn = CONN_OF(ctx);
     MSG    *msg = conn->msg;
     char    addr[ADDR_MAX + 1];
+    int     terminal = 0;
 
     if (msg == NULL)
 	return act_error(ctx, conn, NULL, "RCPT without MAIL");
@@ -132,12 +133,15 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	act_setreply(ctx, NULL, "501 5.1.3 Recipient address too long");
 	return SMFIS_REJECT;
     }
+    if (!msg->decided) {
+	terminal = scan_rcpt(msg->scan, addr);
+	if (!terminal && scan_rcpt_refused(msg->scan))
+	    return act_rcpt_refused(ctx, msg, addr);
+    }
     /* Recorded even after a verdict: redirect removes every recipient. */
     strlist_add(&msg->rcpts_raw, argv[0] ? argv[0] : "");
     strlist_add(&msg->rcpts, addr);
-    if (msg->decided)
-	return act_early(ctx, conn, msg);
-    if (scan_rcpt(msg->scan, addr))
+    if (msg->decided || terminal)
 	return act_early(ctx, conn, msg);
     return SMFIS_CONTINUE;
 }
@@ -184,7 +188,6 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 {
     CONN   *conn = CONN_OF(ctx);
     MSG    *msg = conn->msg;
-    const VERDICT *v;
     sfsistat r;
 
     if (msg == NULL)
@@ -192,13 +195,7 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *buf, size_t len)
     msg->body_len += len;
     (void) msg_spool(msg, buf, len);      /* failure matters only to strip */
     if (msg->decided) {
-	v = scan_verdict(msg->scan);
-	if (v->action == ACT_STRIP) {
-	    /* Strip rewrites the whole body: read it all; the engine may
-	     * find more parts to cut. */
-	    (void) scan_body(msg->scan, buf, len);
-	    return SMFIS_CONTINUE;
-	}
+	/* (a strip is never decided before end of message) */
 	if ((r = act_early(ctx, conn, msg)) != SMFIS_CONTINUE)
 	    return r;
 	/* hold/redirect/tag: known; the rest of the body changes nothing */

@@ -212,15 +212,54 @@ int     scan_sender(SCAN *s, const char *addr)
     return status(s);
 }
 
+/* The rule that refuses this recipient alone, or -1: the first rule in
+ * file order that would fire now with this recipient, when it is a reject
+ * or tempfail with envelope conditions only. */
+static int rcpt_refusal(const SCAN *s, const char *addr)
+{
+    size_t  i;
+
+    for (i = 0; i < s->conf->n_rules; i++) {
+	const RULE *r = s->conf->rules[i];
+	const RULE_STATE *st = &s->rs[i];
+
+	if (!scan_open_rule(s, i, COND_RCPT)
+	    || (st->sat | COND_RCPT) != r->conds
+	    || !addr_in(&r->rcpt_addrs, &r->rcpt_domains, addr)
+	    || r->action == ACT_TAG || r->action == ACT_LOG)
+	    continue;
+	if ((r->action == ACT_REJECT || r->action == ACT_TEMPFAIL)
+	    && (r->conds & ~(COND_SENDER | COND_RCPT)) == 0)
+	    return (int) i;
+	return -1;
+    }
+    return -1;
+}
+
 int     scan_rcpt(SCAN *s, const char *addr)
 {
     char    buf[ADDR_MAX + 1];
     size_t  i;
+    int     refuse;
 
+    s->rcpt_refused = 0;
     s->nrcpt++;
     if (s->final || addr_clean(addr ? addr : "", buf, sizeof(buf)) < 0)
 	return status(s);
     scan_addr_canon(buf);
+    if ((refuse = rcpt_refusal(s, buf)) >= 0) {
+	const RULE *r = s->conf->rules[refuse];
+
+	memset(&s->rv, 0, sizeof(s->rv));
+	s->rv.action = r->action;
+	s->rv.rule = r->name;
+	s->rv.reply = r->reply ? r->reply : scan_default_reply(r->action);
+	scan_copy_text(s->rv.matched, sizeof(s->rv.matched), buf);
+	s->rcpt_refused = 1;
+	s->nrefused++;
+	s->nrcpt--;
+	return 0;
+    }
     for (i = 0; i < s->conf->n_rules; i++) {
 	RULE   *r = s->conf->rules[i];
 

@@ -124,6 +124,8 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
     KVLOG   kv;
     int     rc;
     const char *first = NULL;
+    VERDICT first_refusal;
+    size_t  nrefused = 0;
 
     if ((fp = fopen(path, "rb")) == NULL) {
 	fprintf(stderr, "screener: %s: %s\n", path, strerror(errno));
@@ -135,7 +137,11 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
     if (o->sender)
 	scan_sender(s, o->sender);
     for (i = 0; i < o->rcpts.n; i++)
-	scan_rcpt(s, o->rcpts.v[i]);
+	if (scan_rcpt(s, o->rcpts.v[i]) == 0 && scan_rcpt_refused(s)) {
+	    if (nrefused == 0)
+		first_refusal = *scan_rcpt_refused(s);
+	    nrefused++;
+	}
     if (o->milter_api) {
 	char   *hdr = read_header(fp, &hlen);
 
@@ -159,6 +165,9 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
     myfree(buf);
     scan_eom(s);
     v = scan_verdict(s);
+    /* every recipient refused on its own: that is what becomes of it */
+    if (nrefused > 0 && nrefused == o->rcpts.n)
+	v = &first_refusal;
     tags = scan_tag_headers(s, &n);
     kv_init(&kv);
     if (v->action != ACT_NONE) {
@@ -184,6 +193,10 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
 	kv_add(&kv, "reply", v->reply);
     if (v->redirect_to)
 	kv_add(&kv, "redirect_to", v->redirect_to);
+    if (nrefused > 0) {
+	kv_addf(&kv, "refused_rcpts", "%zu", nrefused);
+	rc = rc == 0 ? 1 : rc;
+    }
     for (i = 0; i < n; i++)
 	kv_addf(&kv, "tag", "%s: %s", tags[i].name, tags[i].value);
     if (scan_subject_prefix(s))

@@ -61,6 +61,9 @@ struct SCAN {
 
     char   *sender;               /* NULL: scan_sender not called */
     size_t  nrcpt;
+    VERDICT rv;                   /* the last recipient's own refusal */
+    int     rcpt_refused;         /* rv is valid */
+    size_t  nrefused;             /* recipients refused on their own */
 
     TAG_HEADER *tags;
     size_t  ntags;

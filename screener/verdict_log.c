@@ -62,6 +62,27 @@ void    scan_log(const SCAN *s, const char *queue_id)
     msg_info("%s", kv_str(&kv));
 }
 
+void    scan_log_refused(const SCAN *s, const char *queue_id,
+			         const char *rcpt)
+{
+    KVLOG   kv;
+
+    if (!s->rcpt_refused)
+	return;
+    kv_init(&kv);
+    common_fields(&kv, s, queue_id);
+    kv_add(&kv, "action", action_name(s->rv.action));
+    kv_add(&kv, "rule", s->rv.rule);
+    kv_add(&kv, "recipient", rcpt);
+    kv_add(&kv, "sender", s->sender ? (*s->sender ? s->sender : "<>") : NULL);
+    msg_info("%s", kv_str(&kv));
+}
+
+const VERDICT *scan_rcpt_refused(const SCAN *s)
+{
+    return s->rcpt_refused ? &s->rv : NULL;
+}
+
 void    scan_explain(const SCAN *s, void (*out)(void *ctx, const char *line),
 		             void *ctx)
 {
