@@ -180,11 +180,40 @@ static void sha_failed(SCAN *s)
     scan_set_special(s, s->conf->limits.on_error, "error:sha256");
 }
 
+/* Attachment rules that look only at names and types decide when the
+ * part's header is complete, so a 40 MB .exe is refused before its body
+ * is read.  Size, digest and strip rules need the whole part: part end. */
+static void attach_early(SCAN *s, const MIME_PART *p)
+{
+    char    norm[MIME_NAMES_MAX][ATTACH_NAME_MAX], why[300];
+    const char *file;
+    size_t  i, nn = p->names.n;
+    int     controls;
+
+    for (i = 0; i < nn; i++)
+	attach_normalise(p->names.v[i], norm[i], &controls);
+    for (i = 0; i < s->conf->n_rules; i++) {
+	const RULE *r = s->conf->rules[i];
+	RULE_STATE *st = &s->rs[i];
+
+	if (!(r->conds & COND_ATTACHMENT) || !st->active || st->fired
+	    || (st->sat & COND_ATTACHMENT) || r->action == ACT_STRIP
+	    || r->has_min_size || r->sha256.n)
+	    continue;
+	if (attach_rule_match(r, p, norm, nn, NULL, &file, why, sizeof(why)))
+	    scan_hit(st, COND_ATTACHMENT, p->path, file, why);
+    }
+    scan_check_rules(s);
+}
+
 static void cb_part_begin(void *ctx, MIME_PART *p)
 {
     SCAN   *s = ctx;
     unsigned needs = s->conf->needs;
     int     att = attach_is_attachment(p);
+
+    if (att && (needs & NEED_ATTACH) && !s->final)
+	attach_early(s, p);
 
     if (s->explain && s->nparts < (size_t) s->conf->limits.max_parts) {
 	PART_INFO *pi = &s->parts[s->nparts];

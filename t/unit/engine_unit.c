@@ -372,7 +372,8 @@ static const char *conf_text =
 " { name = \"t\"; keywords = { words = [ \"hello\" ]; }; action = \"tag\";\n"
 "   tag_header = \"X-T: yes\"; subject_prefix = \"[T]\"; },\n"
 " { name = \"st\"; attachment = { extensions = [ \"zip\" ]; }; action = \"strip\"; },\n"
-" { name = \"kw\"; keywords = { words = [ \"stop now\" ]; }; action = \"discard\"; }\n"
+" { name = \"kw\"; keywords = { words = [ \"stop now\" ]; }; action = \"discard\"; },\n"
+" { name = \"exe\"; attachment = { extensions = [ \"exe\" ]; }; action = \"reject\"; }\n"
 ");\n";
 
 static SCONF *load_conf(void)
@@ -406,6 +407,35 @@ static const char *body =
 "Content-Type: application/zip; name=\"b.ZIP\"\r\n\r\n"
 "PK\r\n"
 "--b--\r\n";
+
+/* A name rule decides when the part's header is complete: the caller is
+ * told before a byte of the 8 MB attachment body is fed. */
+static void test_early_attachment(SCONF *c)
+{
+    static const char head[] =
+	"Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	"--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n"
+	"--b\r\nContent-Type: application/octet-stream; name=\"setup.exe\"\r\n"
+	"Content-Transfer-Encoding: base64\r\n\r\n";
+    char    line[78];
+    SCAN   *s = scan_new(c, DIR_INBOUND);
+    size_t  fed = 0;
+    int     r = 0;
+
+    memset(line, 'A', 76);
+    line[76] = '\r';
+    line[77] = '\n';
+    r = scan_data(s, head, sizeof(head) - 1);
+    while (!r && fed < 8u * 1024 * 1024) {
+	r = scan_data(s, line, sizeof(line));
+	fed += sizeof(line);
+    }
+    ok(r == 1 && fed <= sizeof(line), "exe rule decides at the part header "
+       "(%zu body bytes fed)", fed);
+    is_str(scan_verdict(s)->rule, "exe", "verdict names the exe rule");
+    is_str(scan_verdict(s)->part, "1.2", "verdict names the part");
+    scan_free(s);
+}
 
 static void test_scan(SCONF *c)
 {
@@ -561,6 +591,7 @@ int     main(void)
     ok(c != NULL, "config loads");
     if (c) {
 	test_scan(c);
+	test_early_attachment(c);
 	test_memory(c);
 	sconf_unref(c);
     }
