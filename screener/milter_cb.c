@@ -193,7 +193,8 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *buf, size_t len)
     if (msg == NULL)
 	return act_error(ctx, conn, NULL, "body without MAIL");
     msg->body_len += len;
-    (void) msg_spool(msg, buf, len);      /* failure matters only to strip */
+    if (sconf_may_strip(msg->conf))
+	(void) msg_spool(msg, buf, len);  /* failure matters only to strip */
     if (msg->decided) {
 	/* (a strip is never decided before end of message) */
 	if ((r = act_early(ctx, conn, msg)) != SMFIS_CONTINUE)

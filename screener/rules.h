@@ -34,6 +34,7 @@
 #define NEED_SIZE         (1u << 4)   /* decoded sizes (min_size) */
 #define NEED_SHA256       (1u << 5)   /* attachment digests */
 #define NEED_REGEX        (1u << 6)   /* any regex */
+#define NEED_STRIP        (1u << 7)   /* a strip rule: keep the body */
 
 typedef struct RULE_REGEX {
     char   *text;                 /* as written, for logs */

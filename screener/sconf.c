@@ -356,3 +356,8 @@ DIRECTION sconf_direction(const SCONF *c, const char *daemon_name,
 	return DIR_OUTBOUND;
     return DIR_INBOUND;
 }
+
+int     sconf_may_strip(const SCONF *c)
+{
+    return (c->needs & NEED_STRIP) != 0;
+}

@@ -83,6 +83,10 @@ const char *direction_name(DIRECTION d);
 /* Is r an SMTP reply of class klass ('4' or '5'): "550 5.7.1 text"? */
 int     sconf_reply_ok(const char *r, int klass);
 
+/* Does any rule strip?  Only then must the milter keep a copy of the
+ * body to rewrite. */
+int     sconf_may_strip(const SCONF *c);
+
 /* Direction of a message from what Postfix told the milter; any argument
  * may be NULL or empty. */
 DIRECTION sconf_direction(const SCONF *c, const char *daemon_name,

@@ -430,6 +430,8 @@ static RULE *load_rule(SCONF *c, const config_setting_t *g, size_t idx,
     if (r->action == ACT_STRIP && !(r->conds & COND_ATTACHMENT))
 	cfg_err(e, config_setting_get_member(g, "action"), "rule \"%s\": "
 		"strip needs an attachment condition", r->name);
+    if (r->action == ACT_STRIP)
+	c->needs |= NEED_STRIP;
     return r;
 }
 
