@@ -19,6 +19,7 @@
 
 #include "daemon.h"
 #include "msg.h"
+#include "mymalloc.h"
 #include "pconf.h"
 #include "prules.h"
 #include "pserver.h"
@@ -128,14 +129,14 @@ int     main(int argc, char **argv)
 
     /* Reloads replace conf, so keep our own copy of the pidfile name. */
     if (pidfile)
-	pidfile = strdup(pidfile);
+	pidfile = mystrdup(pidfile);
     server_run(lfd, &conf, &rates, path);
 
     close(lfd);
     if (strncmp(conf->listen, "unix:", 5) == 0)
 	(void) unlink(conf->listen + 5);
     pidfile_remove(pidfile);
-    free(pidfile);
+    myfree(pidfile);
     prates_free(&rates);
     pconf_free(conf);
     msg_info("stopped");

@@ -182,6 +182,9 @@ def main():
     # -t
     r = subprocess.run([POLICYD, "-t", "-c", conf], capture_output=True, text=True)
     t.is_(r.returncode, 0, "-t on a good config exits 0")
+    example = os.path.join(SRC, "conf", "policyd.conf")
+    r = subprocess.run([POLICYD, "-t", "-c", example], capture_output=True, text=True)
+    t.is_(r.returncode, 0, "-t accepts the example conf/policyd.conf")
     bad = os.path.join(tmp, "bad.conf")
     with open(bad, "w") as f:
         f.write('policyd = { listen = "inet:127.0.0.1:1"; };\n'
