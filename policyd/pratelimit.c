@@ -8,17 +8,7 @@
 
 #include "mymalloc.h"
 #include "pratelimit.h"
-
-static uint64_t hash(const char *s, size_t len)
-{
-    uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
-
-    while (len--) {
-	h ^= (unsigned char) *s++;
-	h *= 1099511628211ULL;
-    }
-    return h;
-}
+#include "pstrset.h"
 
 void    rate_init(RATE_TABLE *t, size_t max)
 {
@@ -70,7 +60,7 @@ static void evict(RATE_TABLE *t)
     RATE_ENT *e = t->tail, **pp;
 
     lru_unlink(t, e);
-    for (pp = &t->tab[hash(e->key, strlen(e->key)) & (t->size - 1)];
+    for (pp = &t->tab[strset_hash(e->key, strlen(e->key)) & (t->size - 1)];
 	 *pp != e; pp = &(*pp)->hnext)
 	 /* void */ ;
     *pp = e->hnext;
@@ -82,7 +72,7 @@ static void evict(RATE_TABLE *t)
 RATE_ENT *rate_lookup(RATE_TABLE *t, const char *key, time_t now, int window)
 {
     size_t  len = strnlen(key, RATE_KEY_MAX);
-    size_t  b = hash(key, len) & (t->size - 1);
+    size_t  b = strset_hash(key, len) & (t->size - 1);
     RATE_ENT *e;
 
     for (e = t->tab[b]; e; e = e->hnext)

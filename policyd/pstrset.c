@@ -9,7 +9,7 @@
 #include "mymalloc.h"
 #include "pstrset.h"
 
-static uint64_t hash(const char *s, size_t len)
+uint64_t strset_hash(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
 
@@ -52,7 +52,7 @@ static void grow(STRSET *s)
 	STRSET_ENT *e = s->tab[i], *next;
 
 	for (; e; e = next) {
-	    size_t  b = hash(e->key, strlen(e->key)) & (nsize - 1);
+	    size_t  b = strset_hash(e->key, strlen(e->key)) & (nsize - 1);
 
 	    next = e->next;
 	    e->next = ntab[b];
@@ -70,7 +70,7 @@ const STRSET_ENT *strset_find(const STRSET *s, const char *key, size_t len)
 
     if (s->size == 0)
 	return NULL;
-    for (e = s->tab[hash(key, len) & (s->size - 1)]; e; e = e->next)
+    for (e = s->tab[strset_hash(key, len) & (s->size - 1)]; e; e = e->next)
 	if (strncmp(e->key, key, len) == 0 && e->key[len] == 0)
 	    return e;
     return NULL;
@@ -98,7 +98,7 @@ int     strset_add(STRSET *s, const char *key, const char *value)
     e = mymalloc(sizeof(*e) + len + 1);
     memcpy(e->key, key, len + 1);
     e->value = value ? mystrdup(value) : NULL;
-    b = hash(key, len) & (s->size - 1);
+    b = strset_hash(key, len) & (s->size - 1);
     e->next = s->tab[b];
     s->tab[b] = e;
     s->count++;

@@ -9,6 +9,7 @@
 #define RS_PSTRSET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct STRSET_ENT {
     struct STRSET_ENT *next;
@@ -22,6 +23,8 @@ typedef struct STRSET {
     size_t  count;
 } STRSET;
 
+/* FNV-1a: the hash both the sets and the rate tables use. */
+uint64_t strset_hash(const char *s, size_t len);
 void    strset_init(STRSET *s);
 void    strset_free(STRSET *s);
 /* Add key (copied).  When it is already there, append value to the old

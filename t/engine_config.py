@@ -2,22 +2,12 @@
 """t/engine_config.py - screener -t: every config problem is reported as
 FILE:LINE: message, all of them, exit 1; good configs exit 0 silently."""
 import os, subprocess, sys, tempfile
+from tap import ok, done
 
 SRC = os.environ.get("RS_SRCDIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 BUILD = os.environ.get("RS_BUILDDIR", ".")
 SCREENER = os.path.join(BUILD, "screener", "screener")
-n = failed = 0
 
-
-def ok(cond, text, diag=None):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {text}")
-    if not cond:
-        failed += 1
-        for line in str(diag or "").splitlines():
-            print("#   " + line)
-    sys.stdout.flush()
 
 
 def check(path):
@@ -123,5 +113,4 @@ with tempfile.TemporaryDirectory() as td:
     rc, out = check(empty)
     ok(rc == 0, "empty config: defaults", out)
 
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

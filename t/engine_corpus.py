@@ -9,6 +9,7 @@ Content-Type name), except for the deliberate differences listed in
 DIFFERENCES with the reason.  Skips a corpus that is not there.
 """
 import email, email.policy, email.utils, glob, os, re, subprocess, sys
+from tap import ok, done, skip
 
 SRC = os.environ.get("RS_SRCDIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 BUILD = os.environ.get("RS_BUILDDIR", ".")
@@ -32,24 +33,8 @@ DIFFERENCES = {
         "innermost multipart take the delimiters and still sees xx.gif",
 }
 
-n = failed = 0
 
 
-def ok(cond, text, diag=None):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {text}")
-    if not cond:
-        failed += 1
-        for line in str(diag or "").splitlines()[:20]:
-            print("#   " + line)
-    sys.stdout.flush()
-
-
-def skip(text):
-    global n
-    n += 1
-    print(f"ok {n} # SKIP {text}")
 
 
 def unescape(v):
@@ -140,5 +125,4 @@ for path in files:
         ok(sorted(set(py)) == sorted(set(ours)), f"{rel}: names equal Python's {sorted(set(py))}",
            f"python={py}\nengine={ours}")
 
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

@@ -7,6 +7,7 @@ action and rule must be those of the table every time.  Also checks the
 exit status convention, the strip rewrite, --explain and tag output.
 """
 import os, shlex, subprocess, sys, tempfile
+from tap import ok, done
 
 SRC = os.environ.get("RS_SRCDIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 BUILD = os.environ.get("RS_BUILDDIR", ".")
@@ -14,21 +15,7 @@ SCREENER = os.path.join(BUILD, "screener", "screener")
 EDIR = os.path.join(SRC, "t", "engine")
 CONF = os.path.join(EDIR, "test.conf")
 
-n = 0
-failed = 0
 
-
-def ok(cond, text, diag=None):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok") + f" {n} - {text}")
-    if not cond:
-        failed += 1
-        if diag:
-            for line in str(diag).splitlines():
-                print("#   " + line)
-    sys.stdout.flush()
-    return cond
 
 
 def scan(args, msgs, conf=CONF):
@@ -136,5 +123,4 @@ with tempfile.TemporaryDirectory() as td:
     ok("stripped=1" in out and data.endswith(b"(policy rule strip-archives).\r\n") and b"UmFy" not in data,
        "strip: single-part message body becomes the notice", data)
 
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()
