@@ -122,7 +122,7 @@ def main():
         def save(listener, names):
             out = {}
             for n in names:
-                out[n] = lab._postconf("-Ph", "127.0.0.1:%d/inet/%s" % (lab.address(listener)[1], n)).strip()
+                out[n] = lab.postconf_master_get(listener, n)
             orig[listener] = out
             return out
 

@@ -775,6 +775,11 @@ class Lab:
         """The effective main.cf value of NAME."""
         return self._postconf("-h", name).strip()
 
+    def postconf_master_get(self, listener, name):
+        """The -o override NAME of LISTENER ("" when it has none)."""
+        svc = "%s:%d/inet" % (self.host, PORTS[listener])
+        return self._postconf("-Ph", "%s/%s" % (svc, name)).strip()
+
     def reload(self):
         """postfix reload, then wait until the listeners answer again."""
         self._backdate()
