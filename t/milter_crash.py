@@ -17,7 +17,7 @@ import threading
 import time
 
 import tap
-from milterlab import MilterLab, skip_unless_lab
+from milterlab import MilterLab, skip_unless_lab, check_clean_exit
 
 skip_unless_lab()
 
@@ -138,11 +138,6 @@ with MilterLab(CONF) as lab:
         tap.ok(lab.screener_log().count("reloaded") >= 3, "reloads happened meanwhile (%d)"
                % lab.screener_log().count("reloaded"))
 
-    @tap.case("screener exits cleanly")
-    def _():
-        rc = lab.stop_screener()
-        tap.is_eq(rc, 0, "exit status 0 on SIGTERM")
-        tap.unlike(lab.screener_log(), r"AddressSanitizer|LeakSanitizer|runtime error:",
-                   "no sanitizer report in its log")
+    tap.run("screener exits cleanly", check_clean_exit, lab)
 
 tap.done()

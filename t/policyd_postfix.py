@@ -242,31 +242,31 @@ def main():
                      "policyd logged AUTH without TLS as a misconfiguration")
             restore(lab, "submission", sub)
 
-        @tap.case("submission: cipher below min_cipher_bits")
-        def _():
-            # OpenSSL 3 has no cipher under 128 bits left: make the listener
-            # speak AES128 only and ask policyd for 256 bits.
-            lab.set_weak_tls()
+        def reload_policyd(bits):
+            """Rewrite policyd.conf with min_cipher_bits = BITS, SIGHUP it,
+            wait for the reload; returns the log mark taken before it."""
             with open(conf_path, "w") as f:
-                f.write((CONF % {"bits": 256}).replace("@LISTEN@", "inet:127.0.0.1:%d" % lab.policy_port))
+                f.write((CONF % {"bits": bits}).replace("@LISTEN@", "inet:127.0.0.1:%d" % lab.policy_port))
             mark = lab.daemon_log_mark("policyd")
             lab.signal_daemon("policyd", signal.SIGHUP)
             end = time.time() + 5
             while "reloaded" not in policyd_log(lab, mark) and time.time() < end:
                 time.sleep(0.1)
+            return mark
+
+        @tap.case("submission: cipher below min_cipher_bits")
+        def _():
+            # OpenSSL 3 has no cipher under 128 bits left: make the listener
+            # speak AES128 only and ask policyd for 256 bits.
+            lab.set_weak_tls()
+            mark = reload_policyd(256)
             r = lab.send("submission", sender="alice@example.com", rcpts=["friend@outside.example"],
                          starttls=True, auth=("alice@example.com", USERS["alice@example.com"]))
             tap.ok(r.cipher and r.cipher[2] == 128, "session cipher is 128-bit (%r)" % (r.cipher,))
             tap.ok(not r.accepted and r.code == 530 and "cipher" in r.text,
                    "128-bit cipher refused with min_cipher_bits = 256 (%s %s)" % (r.code, r.text), r.dump())
             tap.like(policyd_log(lab, mark), r"reason=cipher_too_weak", "policyd logged cipher_too_weak")
-            with open(conf_path, "w") as f:
-                f.write((CONF % {"bits": 128}).replace("@LISTEN@", "inet:127.0.0.1:%d" % lab.policy_port))
-            mark = lab.daemon_log_mark("policyd")
-            lab.signal_daemon("policyd", signal.SIGHUP)
-            end = time.time() + 5
-            while "reloaded" not in policyd_log(lab, mark) and time.time() < end:
-                time.sleep(0.1)
+            reload_policyd(128)
             r = lab.send("submission", sender="alice@example.com", rcpts=["friend@outside.example"],
                          starttls=True, auth=("alice@example.com", USERS["alice@example.com"]))
             tap.ok(r.accepted, "same 128-bit session accepted with min_cipher_bits = 128", r.dump())

@@ -114,6 +114,15 @@ class MilterLab(Lab):
         return []
 
 
+def check_clean_exit(lab):
+    """Stop the screener: it must exit 0 on SIGTERM and leave no sanitizer
+    report in its log."""
+    rc = lab.stop_screener()
+    tap.is_eq(rc, 0, "exit status 0 on SIGTERM")
+    tap.unlike(lab.screener_log(), r"AddressSanitizer|LeakSanitizer|runtime error:",
+               "no sanitizer report in its log")
+
+
 def mime_message(sender, rcpts, subject=None, text="Hello.\n", attachments=(),
                  headers=None):
     """A multipart/mixed message (bytes) and its X-Lab-Token.
