@@ -16,6 +16,12 @@
  * and it takes SIGHUP and SIGTERM out of libmilter's set.  Our own thread
  * waits with sigwaitinfo() (another symbol, so not affected): SIGHUP
  * reloads, SIGTERM calls smfi_stop().  SIGINT stays with libmilter.
+ *
+ * Our thread starts before smfi_main(), which initialises the lock that
+ * smfi_stop() takes; a SIGTERM in between must not reach libmilter
+ * before it is up.  libmilter's first call to our sigwait() says it is
+ * (its signal thread starts after that set-up), so SIGTERM waits for it,
+ * or for smfi_main() to have returned without ever getting there.
  */
 #include <config.h>
 
@@ -36,6 +42,34 @@ static char *conf_path;
 static pthread_t sig_thread;
 static int sig_thread_running;
 static volatile sig_atomic_t ours_started;
+
+/* libmilter's life as our signal thread sees it (see above) */
+typedef enum { LIBMILTER_STARTING, LIBMILTER_UP, LIBMILTER_OVER } LIBMILTER_STATE;
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t state_cond = PTHREAD_COND_INITIALIZER;
+static LIBMILTER_STATE libmilter_state = LIBMILTER_STARTING;
+
+static void set_libmilter_state(LIBMILTER_STATE state)
+{
+    pthread_mutex_lock(&state_lock);
+    if (libmilter_state == LIBMILTER_STARTING || state == LIBMILTER_OVER)
+	libmilter_state = state;
+    pthread_cond_broadcast(&state_cond);
+    pthread_mutex_unlock(&state_lock);
+}
+
+/* Wait until libmilter is up (1) or smfi_main() is over (0). */
+static int wait_libmilter_up(void)
+{
+    LIBMILTER_STATE state;
+
+    pthread_mutex_lock(&state_lock);
+    while (libmilter_state == LIBMILTER_STARTING)
+	pthread_cond_wait(&state_cond, &state_lock);
+    state = libmilter_state;
+    pthread_mutex_unlock(&state_lock);
+    return state == LIBMILTER_UP;
+}
 
 void    reload_init(SCONF *conf, const char *path)
 {
@@ -105,6 +139,7 @@ int     sigwait(const sigset_t *set, int *sig)
     if (ours_started) {
 	sigdelset(&mine, SIGHUP);
 	sigdelset(&mine, SIGTERM);
+	set_libmilter_state(LIBMILTER_UP);
     }
     for (;;) {
 	if ((n = sigwaitinfo(&mine, NULL)) > 0) {
@@ -165,7 +200,8 @@ static void *signal_main(void *arg)
 	    (void) reload_now();
 	} else {
 	    msg_info("SIGTERM: finishing");
-	    stop_milter();
+	    if (wait_libmilter_up())
+		stop_milter();
 	    return NULL;
 	}
     }
@@ -192,6 +228,7 @@ void    signals_start(void)
 /* After smfi_main() returned: make the thread go if it has not. */
 void    signals_stop(void)
 {
+    set_libmilter_state(LIBMILTER_OVER);
     if (!sig_thread_running)
 	return;
     sig_thread_running = 0;

@@ -16,6 +16,9 @@
  * supplies accept() and read() itself (the program's definitions take
  * precedence for libmilter too): accept() marks TCP connections, read()
  * re-arms TCP_QUICKACK on marked ones.  UNIX sockets are untouched.
+ * Every session thread reads and writes the fd table, so each entry is
+ * accessed atomically (relaxed: an entry belongs to one session at a
+ * time; the kernel's accept/close order the reuse of a descriptor).
  */
 #include <config.h>
 
@@ -51,7 +54,7 @@ static void quick_arm(int fd)
     int     one = 1;
 
     if (setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one)) < 0)
-	quick[fd] = 0;                    /* not TCP after all */
+	__atomic_store_n(&quick[fd], 0, __ATOMIC_RELAXED);  /* not TCP */
 }
 
 int     accept(int fd, struct sockaddr *sa, socklen_t *len)
@@ -66,9 +69,11 @@ int     accept(int fd, struct sockaddr *sa, socklen_t *len)
     }
     c = accept4(fd, sa, len, 0);
     if (c >= 0 && c < QUICK_FD_MAX) {
-	quick[c] = quick_on
+	unsigned char tcp = quick_on
 	    && (sa->sa_family == AF_INET || sa->sa_family == AF_INET6);
-	if (quick[c])
+
+	__atomic_store_n(&quick[c], tcp, __ATOMIC_RELAXED);
+	if (tcp)
 	    quick_arm(c);
     }
     return c;
@@ -79,7 +84,8 @@ ssize_t read(int fd, void *buf, size_t n)
     ssize_t r;
 
     r = real_read ? real_read(fd, buf, n) : syscall(SYS_read, fd, buf, n);
-    if (fd >= 0 && fd < QUICK_FD_MAX && quick[fd] && r > 0)
+    if (fd >= 0 && fd < QUICK_FD_MAX && r > 0
+	&& __atomic_load_n(&quick[fd], __ATOMIC_RELAXED))
 	quick_arm(fd);
     return r;
 }
