@@ -2,13 +2,16 @@
  * main.c - policyd: the Postfix SMTP access policy delegation server.
  *
  * Life cycle (fixed order): load config; open the listening socket as
- * root; detach unless -f; write the pidfile; drop privileges; serve.
+ * root; detach unless -f; write the pidfile (daemon mode, or -f with
+ * pidfile set in the config); drop privileges; serve.  -t checks the
+ * config and what a start or reload will meet (runcheck.h).
  * SIGHUP reloads the rules (a broken file keeps the old ones); SIGTERM
  * and SIGINT stop cleanly.
  */
 #include <config.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -23,21 +26,55 @@
 #include "pconf.h"
 #include "prules.h"
 #include "pserver.h"
+#include "runcheck.h"
 
 #define DEF_CONFIG SYSCONFDIR "/relayscreen/policyd.conf"
 
-static void usage(void)
+static void usage(FILE *fp, int status)
 {
-    fprintf(stderr, "usage: policyd [-f] [-t] [-v] [-c config]\n"
+    fprintf(fp, "usage: policyd [-f] [-t] [-v] [-c config]\n"
+	    "       policyd -h | -V\n"
 	    "  -c FILE  configuration (default " DEF_CONFIG ")\n"
-	    "  -t       check the configuration and exit (0 ok, 1 errors)\n"
-	    "  -f       stay in the foreground, log to stderr\n"
-	    "  -v       verbose (debug) logging\n");
-    exit(2);
+	    "  -t       check the configuration, the run user and the files it\n"
+	    "           must read, print one OK line (exit 0) or FILE:LINE: errors\n"
+	    "  -f       stay in the foreground, log to stderr (no pidfile unless\n"
+	    "           the config sets one)\n"
+	    "  -v       verbose (debug) logging\n"
+	    "  -h, --help     this text\n"
+	    "  -V, --version  print the version\n"
+	    "See policyd(8) and policyd.conf(5).\n");
+    exit(status);
+}
+
+/* -t: the config loaded; now what a start or reload will meet. */
+static int check_run(const char *path, const PCONF *conf)
+{
+    RUNCHECK rc = {conf->user, conf->group, "policyd.user", "policyd.group",
+    0, 0, ""};
+    CFG_ERRS e;
+    char    what[96];
+    int     bad;
+
+    cfg_errs_init(&e, path);
+    bad = runcheck(path, &rc, &e);
+    cfg_errs_print(&e);
+    cfg_errs_free(&e);
+    if (bad)
+	return 1;
+    snprintf(what, sizeof(what), "%zu listener%s, %zu hosted domain%s",
+	     conf->nlisteners, conf->nlisteners == 1 ? "" : "s",
+	     conf->hosted.count, conf->hosted.count == 1 ? "" : "s");
+    runcheck_summary(path, what, &rc);
+    return 0;
 }
 
 int     main(int argc, char **argv)
 {
+    static const struct option long_opts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+    };
     const char *path = DEF_CONFIG;
     int     check = 0, foreground = 0, ch, lfd;
     CFG_ERRS e;
@@ -48,8 +85,14 @@ int     main(int argc, char **argv)
     gid_t   gid = (gid_t) -1;
     char   *pidfile = NULL;
 
-    while ((ch = getopt(argc, argv, "c:ftv")) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:ftvhV", long_opts, NULL)) != -1) {
 	switch (ch) {
+	case 'h':
+	    usage(stdout, 0);
+	    break;
+	case 'V':
+	    printf("policyd (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+	    return 0;
 	case 'c':
 	    path = optarg;
 	    break;
@@ -63,23 +106,24 @@ int     main(int argc, char **argv)
 	    msg_verbose++;
 	    break;
 	default:
-	    usage();
+	    usage(stderr, 2);
 	}
     }
     if (optind != argc)
-	usage();
+	usage(stderr, 2);
     msg_init("policyd", foreground || check, LOG_MAIL);
 
     cfg_errs_init(&e, path);
     conf = pconf_load(path, &e);
     if (check) {
+	int     rc = 1;
+
 	cfg_errs_print(&e);
 	if (conf)
-	    printf("%s: OK (%zu listeners, %zu hosted domains)\n", path,
-		   conf->nlisteners, conf->hosted.count);
+	    rc = check_run(path, conf);
 	pconf_free(conf);
 	cfg_errs_free(&e);
-	return conf ? 0 : 1;
+	return rc;
     }
     if (conf == NULL) {
 	if (foreground)
@@ -113,8 +157,10 @@ int     main(int argc, char **argv)
     if ((lfd = server_listen(conf->listen, conf->socket_mode, uid, gid,
 			     err, sizeof(err))) < 0)
 	msg_fatal("listen: %s", err);
-    if (!foreground) {
+    if (!foreground)
 	daemon_detach();
+    /* -f (systemd): a pidfile only when the config asks for one */
+    if (!foreground || conf->pidfile_set) {
 	if (conf->pidfile) {
 	    if (pidfile_write(conf->pidfile) < 0)
 		msg_fatal("pidfile %s: %s", conf->pidfile, strerror(errno));

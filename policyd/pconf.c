@@ -203,6 +203,7 @@ static void load_daemon(PCONF *c, const config_setting_t *root, CFG_ERRS *e)
     if (cfg_get_string(g, "pidfile", &s, e) > 0) {
 	myfree(c->pidfile);
 	c->pidfile = *s ? mystrdup(s) : NULL;
+	c->pidfile_set = 1;
     }
     if (cfg_get_string(g, "socket_mode", &s, e) > 0) {
 	char   *end;

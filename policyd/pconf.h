@@ -53,6 +53,7 @@ typedef struct PCONF {
     char   *user;
     char   *group;
     char   *pidfile;
+    int     pidfile_set;          /* set in the file (-f writes it only then) */
     int     socket_mode;          /* UNIX socket permissions */
     int     max_connections;
     int     idle_timeout;         /* seconds between requests */

@@ -1,11 +1,12 @@
 /*
  * main.c - screener: command line, config check, and the daemon life cycle.
  *
- * Modes: -t (check the config and exit), --scan (offline scanning, see
- * scan_cli.c), otherwise run the milter:
+ * Modes: -t (check the config and what a start or reload will meet,
+ * runcheck.h), --scan (offline scanning, see scan_cli.c), -h, -V,
+ * otherwise run the milter:
  *
  *   load config -> open the socket as root -> detach (unless -f) ->
- *   pidfile -> drop privileges -> signal thread -> smfi_main() ->
+ *   pidfile (daemon mode, or -f with milter.pidfile set) -> drop privileges -> signal thread -> smfi_main() ->
  *   wait for messages in flight -> exit
  */
 #include <config.h>
@@ -23,6 +24,7 @@
 #include "milter.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "runcheck.h"
 #include "scan_cli.h"
 #include "sconf.h"
 
@@ -30,12 +32,23 @@
 #define DEF_SOCKET "unix:" RUNSTATEDIR "/relayscreen/screener.sock"
 #define DRAIN_SECONDS 60          /* SIGTERM: wait for messages in flight */
 
-static void usage(void)
+static void usage(FILE *fp, int status)
 {
-    fprintf(stderr, "usage: screener [-c FILE] [-t] [-f] [-v] [-p SOCKET]\n"
+    fprintf(fp, "usage: screener [-c FILE] [-t] [-f] [-v] [-p SOCKET]\n"
 	    "       screener --scan -c FILE [--direction inbound|outbound]"
-	    " [--sender ADDR] [--rcpt ADDR]... [--explain] MESSAGE...\n");
-    exit(2);
+	    " [--sender ADDR] [--rcpt ADDR]... [--explain] MESSAGE...|-\n"
+	    "       screener -h | -V\n"
+	    "  -c FILE    configuration (default " DEF_CONF ")\n"
+	    "  -t         check the configuration, the run user and the files it\n"
+	    "             must read, print one OK line (exit 0) or FILE:LINE: errors\n"
+	    "  -f         stay in the foreground, log to stderr (no pidfile unless\n"
+	    "             milter.pidfile is set)\n"
+	    "  -v         more verbose logging\n"
+	    "  -p SOCKET  milter socket (unix:/path or inet:port@host)\n"
+	    "  -h, --help     this text\n"
+	    "  -V, --version  print the version\n"
+	    "See screener(8) and screener.conf(5).\n");
+    exit(status);
 }
 
 /* After smfi_main() returns: let messages in flight finish (their
@@ -52,8 +65,34 @@ static void drain(void)
 		 msg_active(), msg_active() == 1 ? "" : "s", DRAIN_SECONDS);
 }
 
+/* -t: the config loaded; now what a start or reload will meet. */
+static int check_run(const char *conf_path, const SCONF *conf)
+{
+    RUNCHECK rc = {conf->milter.user, conf->milter.group, "milter.user",
+    "milter.group", 0, 0, ""};
+    CFG_ERRS errs;
+    char    what[64];
+    int     bad;
+
+    cfg_errs_init(&errs, conf_path);
+    bad = runcheck(conf_path, &rc, &errs);
+    cfg_errs_print(&errs);
+    cfg_errs_free(&errs);
+    if (bad)
+	return 1;
+    snprintf(what, sizeof(what), "%zu rule%s", conf->n_rules,
+	     conf->n_rules == 1 ? "" : "s");
+    runcheck_summary(conf_path, what, &rc);
+    return 0;
+}
+
 int     main(int argc, char **argv)
 {
+    static const struct option long_opts[] = {
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+    };
     const char *conf_path = DEF_CONF, *socket_spec = NULL;
     int     check_only = 0, foreground = 0, ch, rc;
     CFG_ERRS errs;
@@ -63,18 +102,21 @@ int     main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "--scan") == 0)
 	return scan_cli_main(argc, argv);
 
-    while ((ch = getopt(argc, argv, "c:tfvp:")) != -1) {
+    while ((ch = getopt_long(argc, argv, "c:tfvp:hV", long_opts, NULL)) != -1) {
 	switch (ch) {
+	case 'h': usage(stdout, 0); break;
+	case 'V': printf("screener (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+	    return 0;
 	case 'c': conf_path = optarg; break;
 	case 't': check_only = 1; break;
 	case 'f': foreground = 1; break;
 	case 'v': msg_verbose++; break;
 	case 'p': socket_spec = optarg; break;
-	default: usage();
+	default: usage(stderr, 2);
 	}
     }
     if (optind != argc)
-	usage();
+	usage(stderr, 2);
     msg_init("screener", foreground || check_only, LOG_MAIL);
     cfg_errs_init(&errs, conf_path);
     conf = sconf_load(conf_path, &errs);
@@ -88,8 +130,9 @@ int     main(int argc, char **argv)
     }
     cfg_errs_free(&errs);
     if (check_only) {
+	rc = check_run(conf_path, conf);
 	sconf_unref(conf);
-	return 0;
+	return rc;
     }
     if (conf->log_facility > 0)
 	msg_init("screener", foreground, conf->log_facility);
@@ -107,7 +150,9 @@ int     main(int argc, char **argv)
     /* No thread exists yet: fork now, then take the identity. */
     if (!foreground)
 	daemon_detach();
-    if (conf->milter.pidfile && *conf->milter.pidfile) {
+    /* -f (systemd): a pidfile only when the config asks for one */
+    if (conf->milter.pidfile && *conf->milter.pidfile
+	&& (!foreground || conf->milter.pidfile_set)) {
 	pidfile = mystrdup(conf->milter.pidfile);   /* outlives reloads */
 	if (pidfile_write(pidfile) < 0)
 	    msg_fatal("cannot write pidfile %s", pidfile);

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """t/engine_config.py - screener -t: every config problem is reported as
-FILE:LINE: message, all of them, exit 1; good configs exit 0 silently."""
+FILE:LINE: message, all of them, exit 1; good configs exit 0 with one
+line "FILE: OK (N rules; runs as USER:GROUP, ...)"."""
 import os, subprocess, sys, tempfile
 from tap import ok, done
 
@@ -17,7 +18,9 @@ def check(path):
 
 for conf in ("conf/screener.conf", "t/engine/test.conf"):
     rc, out = check(os.path.join(SRC, conf))
-    ok(rc == 0 and out == "", f"{conf} passes screener -t", out)
+    path = os.path.join(SRC, conf)
+    ok(rc == 0 and out.startswith(path + ": OK (") and out.count("\n") == 1,
+       f"{conf} passes screener -t", out)
 
 BAD = r'''rules = (
   { name = "a"; bogus = 1; keywords = { words = [ "x" ]; regex = [ "a(b" ]; }; action = "reject"; },
@@ -76,6 +79,7 @@ EXPECT = [
 ]
 
 with tempfile.TemporaryDirectory() as td:
+    os.chmod(td, 0o755)     # -t opens every file as the run user
     bad = os.path.join(td, "bad.conf")
     with open(bad, "w") as f:
         f.write(BAD)
@@ -101,7 +105,8 @@ with tempfile.TemporaryDirectory() as td:
     with open(good, "w") as f:
         f.write('rules = ( { name = "x"; attachment = { extensions_file = "l/ext.txt"; }; action = "reject"; } );\n')
     rc, out = check(good)
-    ok(rc == 0 and out == "", "relative list file, comments, blanks: ok", out)
+    ok(rc == 0 and out.startswith(good + ": OK (1 rule; runs as relayscreen:") and out.count("\n") == 1,
+       "relative list file, comments, blanks: ok", out)
     msg = os.path.join(td, "m.eml")
     with open(msg, "w") as f:
         f.write('Content-Type: application/octet-stream; name="A.Scr"\n\nx\n')

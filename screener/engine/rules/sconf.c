@@ -170,6 +170,7 @@ static void load_milter(SCONF *c, const config_setting_t *g, CFG_ERRS *e)
 		    "\"pidfile\" must be an absolute path");
 	else
 	    set_str(&m->pidfile, *s ? s : NULL);
+	m->pidfile_set = 1;
     }
     if ((st = config_setting_get_member(g, "socket_mode")) != NULL) {
 	char   *end;

@@ -41,6 +41,7 @@ typedef struct SCONF_MILTER {
     char   *socket;               /* "unix:/path" or "inet:port@host" */
     char   *user, *group;         /* privilege drop; NULL: keep */
     char   *pidfile;
+    int     pidfile_set;          /* set in the file (-f writes it only then) */
     int     socket_mode;          /* default 0660 */
     char   *socket_group;         /* default "postfix" */
     int     timeout;              /* libmilter timeout, seconds */
