@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -29,6 +30,19 @@ void    msg_init(const char *prog, int to_stderr, int facility)
     msg_stderr = to_stderr;
     if (!to_stderr)
 	openlog(prog, LOG_PID | LOG_NDELAY, facility);
+}
+
+int     msg_stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+
+    if (js == NULL || sscanf(js, "%llu:%llu", &dev, &ino) != 2
+	|| fstat(STDERR_FILENO, &st) < 0)
+	return 0;
+    return (unsigned long long) st.st_dev == dev
+	&& (unsigned long long) st.st_ino == ino;
 }
 
 int     msg_facility(const char *name)

@@ -18,6 +18,11 @@ extern int msg_verbose;          /* 0: no debug output */
 
 /* prog: name in every line; to_stderr: foreground mode; facility: LOG_* */
 void    msg_init(const char *prog, int to_stderr, int facility);
+/* Is stderr the systemd journal (JOURNAL_STREAM names it)?  Then a
+ * foreground daemon logs through syslog(3) all the same: the journal
+ * keeps each line's priority and identifier, and mail.log (where
+ * rsyslog runs) gets the same lines as in daemon mode. */
+int     msg_stderr_is_journal(void);
 /* "mail", "local0".."local7", "daemon", "user": -1 if unknown */
 int     msg_facility(const char *name);
 

@@ -37,8 +37,9 @@ static void usage(FILE *fp, int status)
 	    "  -c FILE  configuration (default " DEF_CONFIG ")\n"
 	    "  -t       check the configuration, the run user and the files it\n"
 	    "           must read, print one OK line (exit 0) or FILE:LINE: errors\n"
-	    "  -f       stay in the foreground, log to stderr (no pidfile unless\n"
-	    "           the config sets one)\n"
+	    "  -f       stay in the foreground, log to stderr (to syslog when\n"
+	    "           stderr is the systemd journal); no pidfile unless\n"
+	    "           the config sets one\n"
 	    "  -v       verbose (debug) logging\n"
 	    "  -h, --help     this text\n"
 	    "  -V, --version  print the version\n"
@@ -76,7 +77,7 @@ int     main(int argc, char **argv)
 	{NULL, 0, NULL, 0},
     };
     const char *path = DEF_CONFIG;
-    int     check = 0, foreground = 0, ch, lfd;
+    int     check = 0, foreground = 0, to_stderr, ch, lfd;
     CFG_ERRS e;
     PCONF  *conf;
     PRATES  rates;
@@ -111,7 +112,8 @@ int     main(int argc, char **argv)
     }
     if (optind != argc)
 	usage(stderr, 2);
-    msg_init("policyd", foreground || check, LOG_MAIL);
+    to_stderr = foreground && !msg_stderr_is_journal();
+    msg_init("policyd", to_stderr || check, LOG_MAIL);
 
     cfg_errs_init(&e, path);
     conf = pconf_load(path, &e);
@@ -126,7 +128,7 @@ int     main(int argc, char **argv)
 	return rc;
     }
     if (conf == NULL) {
-	if (foreground)
+	if (to_stderr)
 	    cfg_errs_print(&e);
 	else
 	    cfg_errs_log(&e);
@@ -134,7 +136,7 @@ int     main(int argc, char **argv)
 		  e.count == 1 ? "" : "s");
     }
     cfg_errs_free(&e);
-    if (!foreground)
+    if (!to_stderr)
 	msg_init("policyd", 0, conf->facility);
 
     /* The UNIX socket belongs to the run user so a group such as postfix

@@ -41,8 +41,9 @@ static void usage(FILE *fp, int status)
 	    "  -c FILE    configuration (default " DEF_CONF ")\n"
 	    "  -t         check the configuration, the run user and the files it\n"
 	    "             must read, print one OK line (exit 0) or FILE:LINE: errors\n"
-	    "  -f         stay in the foreground, log to stderr (no pidfile unless\n"
-	    "             milter.pidfile is set)\n"
+	    "  -f         stay in the foreground, log to stderr (to syslog when\n"
+	    "             stderr is the systemd journal); no pidfile unless\n"
+	    "             milter.pidfile is set\n"
 	    "  -v         more verbose logging\n"
 	    "  -p SOCKET  milter socket (unix:/path or inet:port@host)\n"
 	    "  -h, --help     this text\n"
@@ -94,7 +95,7 @@ int     main(int argc, char **argv)
 	{NULL, 0, NULL, 0},
     };
     const char *conf_path = DEF_CONF, *socket_spec = NULL;
-    int     check_only = 0, foreground = 0, ch, rc;
+    int     check_only = 0, foreground = 0, to_stderr, ch, rc;
     CFG_ERRS errs;
     SCONF  *conf;
     char   *pidfile = NULL;
@@ -117,11 +118,12 @@ int     main(int argc, char **argv)
     }
     if (optind != argc)
 	usage(stderr, 2);
-    msg_init("screener", foreground || check_only, LOG_MAIL);
+    to_stderr = foreground && !msg_stderr_is_journal();
+    msg_init("screener", to_stderr || check_only, LOG_MAIL);
     cfg_errs_init(&errs, conf_path);
     conf = sconf_load(conf_path, &errs);
     if (conf == NULL) {
-	if (check_only || foreground)
+	if (check_only || to_stderr)
 	    cfg_errs_print(&errs);
 	else
 	    cfg_errs_log(&errs);
@@ -135,7 +137,7 @@ int     main(int argc, char **argv)
 	return rc;
     }
     if (conf->log_facility > 0)
-	msg_init("screener", foreground, conf->log_facility);
+	msg_init("screener", to_stderr, conf->log_facility);
 
     if (socket_spec == NULL)
 	socket_spec = conf->milter.socket ? conf->milter.socket : DEF_SOCKET;
