@@ -37,6 +37,7 @@ import uuid
 import warnings
 
 import tap
+from hardening import MAIN, LISTENER
 from lab import Lab, USERS, require_lab
 from rawsmtp import RawSMTP
 
@@ -53,41 +54,6 @@ EODS = (b"\n.\n", b"\r\n.\n", b"\n.\r\n", b"\r.\r\n")
 # takes as the end of DATA: every one with a bare <LF>.  A bare <CR> was
 # never a line end for Postfix.
 SPLIT_BEFORE = (b"\n.\n", b"\r\n.\n", b"\n.\r\n")
-
-# What main.cf.gateway and master.cf.gateway set for hardening; checked
-# against the running lab's postconf, so a fragment edit that loses one
-# fails here.
-MAIN = {
-    "smtpd_forbid_bare_newline": "normalize",
-    "smtpd_forbid_bare_newline_exclusions": "",
-    "smtpd_forbid_unauth_pipelining": "yes",
-    "smtpd_helo_required": "yes",
-    "disable_vrfy_command": "yes",
-    "smtpd_reject_unlisted_recipient": "yes",
-    "smtpd_tls_protocols": ">=TLSv1",
-    "smtpd_tls_ciphers": "medium",
-    "anvil_rate_time_unit": "60s",
-    "anvil_status_update_time": "600s",
-}
-LISTENER = {
-    "public": {
-        "smtpd_client_connection_rate_limit": "60",
-        "smtpd_client_message_rate_limit": "120",
-        "smtpd_client_connection_count_limit": "20",
-    },
-    "submission": {
-        "smtpd_tls_mandatory_protocols": ">=TLSv1.2",
-        "smtpd_tls_mandatory_ciphers": "high",
-        "smtpd_client_auth_rate_limit": "10",
-        "smtpd_soft_error_limit": "3",
-        "smtpd_hard_error_limit": "5",
-        "smtpd_error_sleep_time": "5s",
-        "smtpd_client_connection_rate_limit": "30",
-        "smtpd_client_message_rate_limit": "60",
-        "smtpd_client_connection_count_limit": "10",
-    },
-}
-
 
 def token():
     return uuid.uuid4().hex
