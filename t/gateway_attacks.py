@@ -11,7 +11,10 @@ Exchange and Internet captures:
               <CR><LF>.<LF>, <LF>.<CR><LF>, <CR>.<CR><LF>) followed by
               MAIL/RCPT/DATA and a forged second message, on all three
               listeners: never a second message; the first is delivered
-              whole.  With the pre-3.9 settings on the public listener the
+              whole.  The captures end DATA at <LF>.<LF> too (like an old
+              receiver), so a whole message at the Internet capture also
+              shows the gateway does not pass the smuggling on.  With the
+              pre-3.9 settings on the public listener the
               LF variants DO split (the attack works), and each of the two
               defences alone stops the forged message
   pipelining  commands before the greeting, after EHLO, after HELO, message

@@ -6,7 +6,7 @@ started.
 The site: Debian's stock main.cf/master.cf, plus choices of its own that
 overlap the hardening: a stricter smtpd_forbid_bare_newline ("reject")
 with an exclusion, a TLS 1.2 floor on every listener, VRFY deliberately
-allowed, anvil counting per 120s; a submission service with Dovecot SASL
+allowed, anvil counting per 120s, DANE for outbound mail; a submission service with Dovecot SASL
 and its own AUTH rate limit and TLS 1.3 floor; a higher connection rate
 limit on the stock smtp service.  relayscreen-postfix apply must keep
 every one of those values, add the hardening the site did not set (main.cf
@@ -39,6 +39,8 @@ SITE_MAIN = {
     "smtpd_tls_protocols": ">=TLSv1.2",
     "disable_vrfy_command": "no",
     "anvil_rate_time_unit": "120s",
+    "smtp_dns_support_level": "dnssec",
+    "smtp_tls_security_level": "dane",      # outbound TLS stays the site's
 }
 # The site's listeners and their own -o settings.
 SITE_SUBMISSION = {

@@ -31,7 +31,7 @@ LISTENER = {
         "smtpd_tls_mandatory_ciphers": "high",
         "smtpd_client_auth_rate_limit": "10",
         "smtpd_soft_error_limit": "3",
-        "smtpd_hard_error_limit": "5",
+        "smtpd_hard_error_limit": "${stress?{1}:{5}}",
         "smtpd_error_sleep_time": "5s",
         "smtpd_client_connection_rate_limit": "30",
         "smtpd_client_message_rate_limit": "60",
