@@ -36,7 +36,8 @@ static void usage(FILE *fp, int status)
 {
     fprintf(fp, "usage: screener [-c FILE] [-t] [-f] [-v] [-p SOCKET]\n"
 	    "       screener --scan -c FILE [--direction inbound|outbound]"
-	    " [--sender ADDR] [--rcpt ADDR]... [--explain] MESSAGE...|-\n"
+	    " [--client IP] [--login NAME] [--sender ADDR] [--rcpt ADDR]..."
+	    " [--explain] MESSAGE...|-\n"
 	    "       screener -h | -V\n"
 	    "  -c FILE    configuration (default " DEF_CONF ")\n"
 	    "  -t         check the configuration, the run user and the files it\n"

@@ -29,8 +29,8 @@ typedef struct MSG {
     DIRECTION dir;
     char    queue_id[QUEUE_ID_MAX];       /* "" until Postfix tells us */
     STRLIST rcpts_raw;            /* RCPT arguments as given (delrcpt) */
-    STRLIST rcpts;                /* cleaned addresses (log, header) */
-    STRLIST hdr_names;            /* header field names, in order */
+    STRLIST rcpts;                /* cleaned addresses (log, header); the
+				   * engine numbers them alike */
     int     decided;              /* a terminal verdict is known */
     int     logged;               /* scan_log() done */
     int     failed;               /* internal error seen: on_error */
@@ -76,9 +76,14 @@ int     msg_active(void);         /* messages in flight, all threads */
 void    msg_settle(MSG *msg);
 
 /* milter_actions.c */
+/* Where in the transaction a verdict is answered. */
+typedef enum STAGE {
+    STAGE_MAIL, STAGE_RCPT, STAGE_HEADER, STAGE_EOH, STAGE_BODY, STAGE_EOM,
+} STAGE;
+
 /* The reply for an early terminal verdict (reject/tempfail/discard/
  * accept) at MAIL, RCPT, header or body time.  Logs the verdict. */
-sfsistat act_early(SMFICTX *ctx, CONN *conn, MSG *msg);
+sfsistat act_early(SMFICTX *ctx, CONN *conn, MSG *msg, STAGE stage);
 /* Apply the verdict at end of message.  Logs the verdict. */
 sfsistat act_eom(SMFICTX *ctx, CONN *conn, MSG *msg);
 /* Internal error: limits.on_error, logged with why. */

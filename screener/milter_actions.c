@@ -11,6 +11,16 @@
  *                    out and the engine's notice in their place
  *   tag              smfi_addheader / smfi_chgheader(Subject)
  *
+ * Header fields the screener writes itself that the message brought
+ * along (X-Relayscreen*, the tag headers) are deleted first, whatever
+ * the verdict and direction, so nothing downstream trusts a forgery;
+ * that needs the header, so an accept is answered at end of header at
+ * the earliest.  A verdict some recipients are exempt from (an accept
+ * rule on them) spares them where the milter protocol can: a discard
+ * or redirect removes only the other recipients; reject, tempfail, hold
+ * and strip act on the whole message (one reply to DATA, one queue
+ * file, one body), and the verdict line says how many were exempt.
+ *
  * Every verdict is logged once, with Postfix's queue id when there is one,
  * through scan_log().  Any failure of the milter library or the spool is
  * an internal error and gets limits.on_error, never a silent accept.
@@ -145,12 +155,14 @@ sfsistat act_error(SMFICTX *ctx, CONN *conn, MSG *msg, const char *why)
     }
 }
 
+/* Anything to change at end of message besides the verdict? */
 static int has_effects(const SCAN *s)
 {
-    size_t  n = 0;
+    size_t  n = 0, own = 0;
 
     (void) scan_tag_headers(s, &n);
-    return n > 0 || scan_subject_prefix(s) != NULL;
+    (void) scan_own_headers(s, &own);
+    return n > 0 || own > 0 || scan_subject_prefix(s) != NULL;
 }
 
 /* A recipient refused on its own (scan_rcpt_refused): that RCPT only. */
@@ -164,7 +176,7 @@ sfsistat act_rcpt_refused(SMFICTX *ctx, MSG *msg, const char *rcpt)
     return v->action == ACT_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 
-sfsistat act_early(SMFICTX *ctx, CONN *conn, MSG *msg)
+sfsistat act_early(SMFICTX *ctx, CONN *conn, MSG *msg, STAGE stage)
 {
     const VERDICT *v = scan_verdict(msg->scan);
 
@@ -181,12 +193,16 @@ sfsistat act_early(SMFICTX *ctx, CONN *conn, MSG *msg)
 	msg_settle(msg);
 	return SMFIS_TEMPFAIL;
     case ACT_DISCARD:
+	/* Exempt recipients (now or still to come): at end of message. */
+	if (!scan_verdict_whole(msg->scan))
+	    return SMFIS_CONTINUE;
 	log_verdict(msg);
 	msg_settle(msg);
 	return SMFIS_DISCARD;
     case ACT_ACCEPT:
-	/* Nothing left to do at end of message: let go at once. */
-	if (!has_effects(msg->scan)) {
+	/* Nothing left to do at end of message: let go at once (once the
+	 * header has shown there is no forged field to delete). */
+	if (stage >= STAGE_EOH && !has_effects(msg->scan)) {
 	    log_verdict(msg);
 	    msg_settle(msg);
 	    return SMFIS_ACCEPT;
@@ -209,30 +225,49 @@ static void append_clean(char *buf, size_t *len, size_t size, const char *s)
 static int apply_tags(SMFICTX *ctx, MSG *msg)
 {
     const TAG_HEADER *t;
-    const char *prefix, *subj;
     size_t  n, i;
     char   *val;
-    int     rc;
+    int     rc, add;
 
     t = scan_tag_headers(msg->scan, &n);
     for (i = 0; i < n; i++)
 	if (smfi_addheader(ctx, (char *) t[i].name, (char *) t[i].value)
 	    != MI_SUCCESS)
 	    return -1;
-    if ((prefix = scan_subject_prefix(msg->scan)) == NULL)
+    if ((val = scan_tagged_subject(msg->scan, &add)) == NULL)
 	return 0;
-    if ((subj = scan_subject(msg->scan)) == NULL)
-	return smfi_addheader(ctx, "Subject", (char *) prefix) == MI_SUCCESS
-	    ? 0 : -1;
-    while (*subj == ' ' || *subj == '\t')
-	subj++;
-    if (strncmp(subj, prefix, strlen(prefix)) == 0)
-	return 0;                         /* tagged already (a reply) */
-    val = mymalloc(strlen(prefix) + strlen(subj) + 2);
-    sprintf(val, "%s %s", prefix, subj);
-    rc = smfi_chgheader(ctx, "Subject", 1, val) == MI_SUCCESS ? 0 : -1;
+    rc = (add ? smfi_addheader(ctx, "Subject", val)
+	  : smfi_chgheader(ctx, "Subject", 1, val)) == MI_SUCCESS ? 0 : -1;
     myfree(val);
     return rc;
+}
+
+/* Delete every copy of the fields the screener writes itself, last
+ * first so the indexes of the others hold. */
+static int delete_own_headers(SMFICTX *ctx, MSG *msg)
+{
+    const HEADER_COUNT *h;
+    size_t  n, i, k;
+
+    h = scan_own_headers(msg->scan, &n);
+    for (i = 0; i < n; i++)
+	for (k = h[i].count; k > 0; k--)
+	    if (smfi_chgheader(ctx, (char *) h[i].name, (int) k, NULL)
+		!= MI_SUCCESS)
+		return -1;
+    return 0;
+}
+
+/* Remove the recipients the verdict applies to (not the exempt ones). */
+static int delete_affected(SMFICTX *ctx, MSG *msg)
+{
+    size_t  k;
+
+    for (k = 0; k < msg->rcpts_raw.n; k++)
+	if (scan_rcpt_affected(msg->scan, k)
+	    && smfi_delrcpt(ctx, msg->rcpts_raw.v[k]) != MI_SUCCESS)
+	    return -1;
+    return 0;
 }
 
 static int apply_redirect(SMFICTX *ctx, MSG *msg, const VERDICT *v)
@@ -245,12 +280,14 @@ static int apply_redirect(SMFICTX *ctx, MSG *msg, const VERDICT *v)
     for (i = 0; i < msg->rcpts.n; i++) {
 	size_t  need = strlen(msg->rcpts.v[i]) + 3;
 
+	if (!scan_rcpt_affected(msg->scan, i))
+	    continue;                     /* exempt: keeps its copy */
 	if (len + need > ORIG_RCPT_MAX_BYTES) {
 	    len += (size_t) snprintf(hdr + len, sizeof(hdr) - len,
 				     ", ... (%zu more)", msg->rcpts.n - i);
 	    break;
 	}
-	if (i > 0) {
+	if (len > 0) {
 	    /* fold long lists: Postfix accepts LF+TAB continuations */
 	    if (line + need > 76) {
 		append_clean(hdr, &len, sizeof(hdr), ",");
@@ -268,9 +305,8 @@ static int apply_redirect(SMFICTX *ctx, MSG *msg, const VERDICT *v)
 	append_clean(hdr, &len, sizeof(hdr), msg->rcpts.v[i]);
 	line += need - 3;
     }
-    for (i = 0; i < msg->rcpts_raw.n; i++)
-	if (smfi_delrcpt(ctx, msg->rcpts_raw.v[i]) != MI_SUCCESS)
-	    return -1;
+    if (delete_affected(ctx, msg) < 0)
+	return -1;
     to = mymalloc(strlen(v->redirect_to) + 3);
     sprintf(to, "<%s>", v->redirect_to);
     i = smfi_addrcpt(ctx, to) == MI_SUCCESS;
@@ -309,8 +345,7 @@ static int strip_header_changes(SMFICTX *ctx, MSG *msg)
 
     h = scan_strip_headers(msg->scan, &n);
     for (i = 0; i < n; i++) {
-	for (count = 0, k = 0; k < msg->hdr_names.n; k++)
-	    count += strcasecmp(msg->hdr_names.v[k], h[i].name) == 0;
+	count = scan_top_count(msg->scan, h[i].name);
 	for (k = count; k > (h[i].value ? 1 : 0); k--)
 	    if (smfi_chgheader(ctx, (char *) h[i].name, (int) k, NULL)
 		!= MI_SUCCESS)
@@ -384,8 +419,22 @@ sfsistat act_eom(SMFICTX *ctx, CONN *conn, MSG *msg)
     switch (v->action) {
     case ACT_REJECT:
     case ACT_TEMPFAIL:
+	return act_early(ctx, conn, msg, STAGE_EOM);
     case ACT_DISCARD:
-	return act_early(ctx, conn, msg);
+	if (v->exempt == 0)
+	    return act_early(ctx, conn, msg, STAGE_EOM);
+	break;
+    default:
+	break;
+    }
+    if (delete_own_headers(ctx, msg) < 0)
+	return act_error(ctx, conn, msg, "deleting forged screener header "
+			 "fields failed");
+    switch (v->action) {
+    case ACT_DISCARD:                     /* the exempt recipients stay */
+	if ((rc = delete_affected(ctx, msg)) < 0)
+	    why = "discard: removing the recipients failed";
+	break;
     case ACT_HOLD:
 	if ((rc = apply_hold(ctx, msg, v)) < 0)
 	    why = "hold: smfi_quarantine failed";

@@ -112,7 +112,7 @@ static sfsistat cb_envfrom(SMFICTX *ctx, char **argv)
 	return SMFIS_REJECT;
     }
     if (scan_sender(msg->scan, addr))
-	return act_early(ctx, conn, msg);
+	return act_early(ctx, conn, msg, STAGE_MAIL);
     return SMFIS_CONTINUE;
 }
 
@@ -133,16 +133,15 @@ static sfsistat cb_envrcpt(SMFICTX *ctx, char **argv)
 	act_setreply(ctx, NULL, "501 5.1.3 Recipient address too long");
 	return SMFIS_REJECT;
     }
-    if (!msg->decided) {
-	terminal = scan_rcpt(msg->scan, addr);
-	if (!terminal && scan_rcpt_refused(msg->scan))
-	    return act_rcpt_refused(ctx, msg, addr);
-    }
-    /* Recorded even after a verdict: redirect removes every recipient. */
+    /* Given to the engine even after a verdict: an accept may exempt
+     * this recipient from it, and redirect removes every recipient. */
+    terminal = scan_rcpt(msg->scan, addr);
+    if (!terminal && scan_rcpt_refused(msg->scan))
+	return act_rcpt_refused(ctx, msg, addr);
     strlist_add(&msg->rcpts_raw, argv[0] ? argv[0] : "");
     strlist_add(&msg->rcpts, addr);
     if (msg->decided || terminal)
-	return act_early(ctx, conn, msg);
+	return act_early(ctx, conn, msg, STAGE_RCPT);
     return SMFIS_CONTINUE;
 }
 
@@ -150,22 +149,18 @@ static sfsistat cb_header(SMFICTX *ctx, char *name, char *value)
 {
     CONN   *conn = CONN_OF(ctx);
     MSG    *msg = conn->msg;
+    int     terminal;
 
     if (msg == NULL)                      /* eoh answers then */
 	return conn->nr_hdr ? SMFIS_NOREPLY
 	    : act_error(ctx, conn, NULL, "header without MAIL");
-    /* names only, for whole-message strip's header changes */
-    strlist_addn(&msg->hdr_names, name, strnlen(name, 256));
-    if (conn->nr_hdr) {
-	/* no reply here: a terminal verdict is answered at end of header */
-	if (!msg->decided && scan_header(msg->scan, name, value))
-	    msg->decided = 1;
+    /* Every field goes to the engine, verdict or not: it keeps (bounded)
+     * what the header changes at end of message need. */
+    terminal = scan_header(msg->scan, name, value);
+    if (conn->nr_hdr)                     /* answered at end of header */
 	return SMFIS_NOREPLY;
-    }
-    if (msg->decided)
-	return act_early(ctx, conn, msg);
-    if (scan_header(msg->scan, name, value))
-	return act_early(ctx, conn, msg);
+    if (msg->decided || terminal)
+	return act_early(ctx, conn, msg, STAGE_HEADER);
     return SMFIS_CONTINUE;
 }
 
@@ -177,10 +172,8 @@ static sfsistat cb_eoh(SMFICTX *ctx)
     if (msg == NULL)
 	return act_error(ctx, conn, NULL, "end of header without MAIL");
     msg_queue_id(msg, ctx);
-    if (msg->decided)
-	return act_early(ctx, conn, msg);
-    if (scan_eoh(msg->scan))
-	return act_early(ctx, conn, msg);
+    if (scan_eoh(msg->scan) || msg->decided)
+	return act_early(ctx, conn, msg, STAGE_EOH);
     return SMFIS_CONTINUE;
 }
 
@@ -197,13 +190,13 @@ static sfsistat cb_body(SMFICTX *ctx, unsigned char *buf, size_t len)
 	(void) msg_spool(msg, buf, len);  /* failure matters only to strip */
     if (msg->decided) {
 	/* (a strip is never decided before end of message) */
-	if ((r = act_early(ctx, conn, msg)) != SMFIS_CONTINUE)
+	if ((r = act_early(ctx, conn, msg, STAGE_BODY)) != SMFIS_CONTINUE)
 	    return r;
 	/* hold/redirect/tag: known; the rest of the body changes nothing */
 	return conn->skip_ok ? SMFIS_SKIP : SMFIS_CONTINUE;
     }
     if (scan_body(msg->scan, buf, len))
-	return act_early(ctx, conn, msg);
+	return act_early(ctx, conn, msg, STAGE_BODY);
     return SMFIS_CONTINUE;
 }
 

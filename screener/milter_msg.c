@@ -39,10 +39,10 @@ MSG    *msg_new(CONN *conn, SMFICTX *ctx)
     msg->spool_fd = -1;
     strlist_init(&msg->rcpts_raw);
     strlist_init(&msg->rcpts);
-    strlist_init(&msg->hdr_names);
     msg->dir = sconf_direction(msg->conf, conn->daemon_name,
 			       conn->auth_authen, conn->client_addr);
     msg->scan = scan_new(msg->conf, msg->dir);
+    scan_client(msg->scan, conn->client_addr, conn->auth_authen != NULL);
     msg_queue_id(msg, ctx);
     msg->in_flight = 1;
     __atomic_add_fetch(&active, 1, __ATOMIC_SEQ_CST);
@@ -66,7 +66,6 @@ void    msg_free(MSG *msg)
     scan_free(msg->scan);
     strlist_free(&msg->rcpts_raw);
     strlist_free(&msg->rcpts);
-    strlist_free(&msg->hdr_names);
     /* Drop the rules last: the SCAN may point into them. */
     reload_release(msg->conf);
     msg_settle(msg);

@@ -1,11 +1,15 @@
 /*
  * scan_cli.c - offline scan mode:
  *
- *   screener --scan -c FILE [--direction inbound|outbound] [--sender ADDR]
- *            [--rcpt ADDR]... [--explain] MESSAGE...
+ *   screener --scan -c FILE [--direction inbound|outbound] [--client IP]
+ *            [--login NAME] [--sender ADDR] [--rcpt ADDR]... [--explain]
+ *            MESSAGE...
  *
  * prints "MESSAGE: action=ACTION rule=NAME ..." per message (rule=- when
- * nothing fired).  Test hooks, not in the usage line: --chunk N feeds the
+ * nothing fired), and what the milter would change in the header:
+ * subject= (the tagged Subject), removed_headers= (forged copies of the
+ * fields the screener writes), exempt_rcpts= (recipients an accept rule
+ * exempts from the verdict).  Test hooks, not in the usage line: --chunk N feeds the
  * message N bytes at a time; --milter-api feeds the header fields one by
  * one through scan_header()/scan_eoh()/scan_body() as the milter does;
  * --rewrite FILE writes the message after a strip to FILE.
@@ -30,6 +34,7 @@ typedef struct OPTS {
     const char *conf;
     DIRECTION dir;
     const char *sender;
+    const char *client, *login;
     STRLIST rcpts;
     int     explain, milter_api;
     size_t  chunk;
@@ -39,8 +44,8 @@ typedef struct OPTS {
 static void usage(void)
 {
     fprintf(stderr, "usage: screener --scan -c FILE [--direction "
-	    "inbound|outbound] [--sender ADDR] [--rcpt ADDR]... [--explain]"
-	    " MESSAGE...\n");
+	    "inbound|outbound] [--client IP] [--login NAME] [--sender ADDR]"
+	    " [--rcpt ADDR]... [--explain] MESSAGE...\n");
 }
 
 static void print_line(void *ctx, const char *line)
@@ -113,6 +118,25 @@ static void feed_fields(SCAN *s, char *hdr)
     scan_eoh(s);
 }
 
+/* What the milter would change in the header besides the tag fields. */
+static void header_changes(KVLOG *kv, const SCAN *s)
+{
+    const HEADER_COUNT *own;
+    size_t  n, i, removed = 0;
+    char   *subj;
+    int     add;
+
+    if ((subj = scan_tagged_subject(s, &add)) != NULL) {
+	kv_add(kv, "subject", subj);
+	myfree(subj);
+    }
+    own = scan_own_headers(s, &n);
+    for (i = 0; i < n; i++)
+	removed += own[i].count;
+    if (removed)
+	kv_addf(kv, "removed_headers", "%zu", removed);
+}
+
 static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
 {
     FILE   *fp;
@@ -134,6 +158,8 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
     s = scan_new(conf, o->dir);
     if (o->explain)
 	scan_set_explain(s, 1);
+    if (o->client || o->login)
+	scan_client(s, o->client, o->login && *o->login);
     if (o->sender)
 	scan_sender(s, o->sender);
     for (i = 0; i < o->rcpts.n; i++)
@@ -197,10 +223,13 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
 	kv_addf(&kv, "refused_rcpts", "%zu", nrefused);
 	rc = rc == 0 ? 1 : rc;
     }
+    if (v->exempt)
+	kv_addf(&kv, "exempt_rcpts", "%zu", v->exempt);
     for (i = 0; i < n; i++)
 	kv_addf(&kv, "tag", "%s: %s", tags[i].name, tags[i].value);
     if (scan_subject_prefix(s))
 	kv_add(&kv, "subject_prefix", scan_subject_prefix(s));
+    header_changes(&kv, s);
     if (v->action == ACT_STRIP) {
 	scan_strip_ranges(s, &n);
 	kv_addf(&kv, "stripped", "%zu", n);
@@ -262,6 +291,10 @@ int     scan_cli_main(int argc, char **argv)
 	    }
 	} else if (strcmp(a, "--sender") == 0 && more) {
 	    o.sender = argv[++i];
+	} else if (strcmp(a, "--client") == 0 && more) {
+	    o.client = argv[++i];
+	} else if (strcmp(a, "--login") == 0 && more) {
+	    o.login = argv[++i];
 	} else if (strcmp(a, "--rcpt") == 0 && more) {
 	    strlist_add(&o.rcpts, argv[++i]);
 	} else if (strcmp(a, "--explain") == 0) {

@@ -5,6 +5,7 @@
  * tests and the fuzzers all drive it the same way:
  *
  *   s = scan_new(conf, DIR_INBOUND);
+ *   scan_client(s, "192.0.2.1", 0);                     connection
  *   scan_sender(s, "a@b");  scan_rcpt(s, "c@d") ...     envelope
  *   scan_header(s, "Subject", "hi") ... scan_eoh(s)     or scan_data()
  *   scan_body(s, chunk, len) ...                        any chunk sizes
@@ -22,6 +23,16 @@
  * Reaching a structural limit yields limits.on_limit with rule
  * "limit:<what>".  Memory per SCAN is bounded by the limits, not by the
  * message size.
+ *
+ * Recipient exemptions.  An accept rule with a recipient condition
+ * exempts the recipients it matches, one by one: the rules after it in
+ * the file do not apply to them, and still decide for the others.  A
+ * rule that applies to no recipient at all is skipped; a message whose
+ * recipients are all exempt is accepted by the first one's rule.  A
+ * reject or tempfail on the envelope alone (sender, client) refuses each
+ * recipient that is not exempt at RCPT TO; after DATA one verdict
+ * covers the whole message (VERDICT.exempt says how many recipients it
+ * should have spared).  Limits and errors spare no recipient.
  *
  * Byte offsets reported for strip are relative to the first body byte as
  * fed to scan_body() (or after the header/body blank line for scan_data).
@@ -53,12 +64,19 @@ typedef struct VERDICT {
     char    part[32];             /* MIME part path "1.2", "" if n/a */
     char    filename[MATCH_TEXT_MAX];   /* decoded, as matched */
     char    matched[MATCH_TEXT_MAX];    /* keyword, pattern, value */
+    size_t  exempt;               /* recipients exempt from it */
 } VERDICT;
 
 typedef struct TAG_HEADER {
     const char *name;             /* owned by the SCONF */
     const char *value;
 } TAG_HEADER;
+
+/* A header field name and how many copies the message has. */
+typedef struct HEADER_COUNT {
+    char    name[128];
+    size_t  count;
+} HEADER_COUNT;
 
 typedef struct STRIP_RANGE {
     uint64_t start;               /* first byte of the part (its headers) */
@@ -72,6 +90,9 @@ typedef struct STRIP_RANGE {
 SCAN   *scan_new(const SCONF *conf, DIRECTION dir);
 void    scan_free(SCAN *s);
 
+/* The connecting client as Postfix reports it (NULL: unknown) and
+ * whether it logged in (SASL); call before scan_sender(). */
+void    scan_client(SCAN *s, const char *addr, int authenticated);
 int     scan_sender(SCAN *s, const char *addr);     /* "" null sender */
 int     scan_rcpt(SCAN *s, const char *addr);
 int     scan_header(SCAN *s, const char *name, const char *value);
@@ -88,6 +109,16 @@ const VERDICT *scan_verdict(const SCAN *s);
  * An earlier terminal rule in the file that holds for the recipient too
  * (an accept, say) takes precedence, as everywhere. */
 const VERDICT *scan_rcpt_refused(const SCAN *s);
+/* After scan_rcpt() accepted a recipient: the accept rule that exempts
+ * it, or NULL. */
+const char *scan_rcpt_exempt(const SCAN *s);
+/* Recipient k (0-based, counting only those scan_rcpt() did not refuse
+ * alone): does the verdict apply to it? */
+int     scan_rcpt_affected(const SCAN *s, size_t k);
+/* May a terminal verdict known before the content be carried out for
+ * the whole message at once?  0 while a recipient still to come could
+ * be exempt from it (then act at end of message). */
+int     scan_verdict_whole(const SCAN *s);
 /* Log such a refusal as one key=value line. */
 void    scan_log_refused(const SCAN *s, const char *queue_id,
 			 const char *rcpt);
@@ -95,6 +126,18 @@ void    scan_log_refused(const SCAN *s, const char *queue_id,
 const TAG_HEADER *scan_tag_headers(const SCAN *s, size_t *n);
 const char *scan_subject_prefix(const SCAN *s);     /* NULL: none */
 const char *scan_subject(const SCAN *s);            /* raw, NULL: none */
+/* The Subject the tag rules want, or NULL when it stays as it is (no
+ * prefix, or prefixed already).  *add: 1 when the message has none (add
+ * the field), 0 to replace the first.  The caller frees it.  Known
+ * however early the tag was decided. */
+char   *scan_tagged_subject(const SCAN *s, int *add);
+/* Fields of the top-level header that the screener writes itself
+ * (X-Relayscreen*, every rule's tag_header): each name, as first seen,
+ * and its number of copies.  Delete them all before adding ours. */
+const HEADER_COUNT *scan_own_headers(const SCAN *s, size_t *n);
+/* Copies of Content-Type, Content-Transfer-Encoding or
+ * Content-Disposition in the top-level header (0 for other names). */
+size_t  scan_top_count(const SCAN *s, const char *name);
 /* ACT_STRIP: the body ranges to replace, in order, non-overlapping. */
 const STRIP_RANGE *scan_strip_ranges(const SCAN *s, size_t *n);
 

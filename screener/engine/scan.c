@@ -1,6 +1,7 @@
 /*
- * scan.c - the SCAN object: life cycle, envelope, rule evaluation (the
- * message content is looked at in scan_content.c).
+ * scan.c - the SCAN object: life cycle and rule evaluation (the envelope
+ * and recipient exemptions are in scan_envelope.c, the message content
+ * is looked at in scan_content.c).
  *
  * Each rule keeps a mask of the conditions known to hold; whenever an
  * event may have changed a mask (envelope address, header field, keyword
@@ -19,7 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "addr.h"
+#include "msg.h"
 #include "mymalloc.h"
 #include "scan_int.h"
 
@@ -67,10 +68,21 @@ void    scan_set_special(SCAN *s, ACTION a, const char *what)
     s->v.action = a;
     s->v.rule = names[i] ? names[i] : "error:internal";
     s->v.reply = scan_default_reply(a);
+    s->v_index = -1;                      /* spares no recipient */
     s->final = 1;
     s->strip_rule = -1;
-    if (!s->explain || strncmp(what, "limit:", 6) == 0)
-	mime_stop(s->mp);
+    scan_stop_parsing(s, strncmp(what, "limit:", 6) == 0);
+}
+
+void    scan_stop_parsing(SCAN *s, int now)
+{
+    if (!now && s->explain)
+	return;
+    if (!now && s->mode != 1 && !s->top_done) {
+	s->stop_at_top = 1;               /* scan_data: see scan_top.c */
+	return;
+    }
+    mime_stop(s->mp);
 }
 
 static void fire(SCAN *s, size_t i)
@@ -100,6 +112,8 @@ static void fire(SCAN *s, size_t i)
     }
     s->v.action = r->action;
     s->v.rule = r->name;
+    s->v_index = (int) i;
+    s->v.exempt = s->nrcpt - scan_affected(s, (int) i);
     s->v.reply = r->reply ? r->reply : scan_default_reply(r->action);
     s->v.redirect_to = r->redirect_to;
     scan_copy_text(s->v.part, sizeof(s->v.part), st->hit.part);
@@ -110,8 +124,27 @@ static void fire(SCAN *s, size_t i)
 	return;
     }
     s->final = 1;
-    if (!s->explain)
-	mime_stop(s->mp);
+    scan_stop_parsing(s, 0);
+}
+
+/* A rule that holds: fire it, skip it (every recipient is exempt from
+ * it), or let it wait (the recipients that could be exempt are still to
+ * come). */
+static void holds(SCAN *s, size_t i)
+{
+    const RULE *r = s->conf->rules[i];
+    RULE_STATE *st = &s->rs[i];
+
+    if (scan_affected(s, (int) i) > 0) {
+	fire(s, i);
+    } else if (s->nrcpt > 0 && s->env_done) {
+	st->fired = 1;
+    } else if (!s->env_done && scan_exempt_possible(s, (int) i)) {
+	st->deferred = (r->action == ACT_REJECT || r->action == ACT_TEMPFAIL)
+	    && (r->conds & ~COND_ENVELOPE) == 0 ? DEFER_REFUSE : DEFER_WAIT;
+    } else {
+	fire(s, i);
+    }
 }
 
 void    scan_check_rules(SCAN *s)
@@ -122,8 +155,9 @@ void    scan_check_rules(SCAN *s)
 	RULE_STATE *st = &s->rs[i];
 	unsigned need = s->conf->rules[i]->conds;
 
-	if (st->active && !st->fired && (st->sat & need) == need)
-	    fire(s, i);
+	if (st->active && !st->fired && st->deferred == DEFER_NO
+	    && (st->sat & need) == need)
+	    holds(s, i);
     }
 }
 
@@ -145,132 +179,6 @@ void    scan_hit(RULE_STATE *st, unsigned cond, const char *part,
     scan_copy_text(st->hit.matched, sizeof(st->hit.matched), matched);
 }
 
-/* Envelope. */
-
-static int addr_in(const STRLIST *addrs, const STRLIST *domains,
-		           const char *addr)
-{
-    const char *dom = addr_domain(addr);
-    size_t  i;
-
-    for (i = 0; i < addrs->n; i++)
-	if (*addrs->v[i] == 0 ? *addr == 0 : addr_equal(addrs->v[i], addr))
-	    return 1;
-    if (dom && *dom)
-	for (i = 0; i < domains->n; i++)
-	    if (domain_within(dom, domains->v[i]))
-		return 1;
-    return 0;
-}
-
-/* The address Postfix delivers to, for matching: a quoted local part
- * unquoted ("ceo"@x is ceo@x), one trailing dot of the domain dropped. */
-void    scan_addr_canon(char *a)
-{
-    char   *at = strrchr(a, '@'), *o, *p;
-    size_t  n;
-
-    if (at && a[0] == '"' && at > a + 1 && at[-1] == '"') {
-	for (o = a, p = a + 1; p < at - 1; p++) {
-	    if (*p == '\\' && p + 1 < at - 1)
-		p++;
-	    *o++ = *p;
-	}
-	memmove(o, at, strlen(at) + 1);
-	at = o;
-    }
-    if (at && (n = strlen(at)) > 1 && at[n - 1] == '.')
-	at[n - 1] = 0;
-}
-
-void    scan_sender_check(SCAN *s, const char *addr)
-{
-    size_t  i;
-
-    for (i = 0; i < s->conf->n_rules; i++) {
-	RULE   *r = s->conf->rules[i];
-
-	if (scan_open_rule(s, i, COND_SENDER)
-	    && addr_in(&r->sender_addrs, &r->sender_domains, addr))
-	    scan_hit(&s->rs[i], COND_SENDER, "", NULL, *addr ? addr : "<>");
-    }
-}
-
-int     scan_sender(SCAN *s, const char *addr)
-{
-    char    buf[ADDR_MAX + 1];
-
-    if (addr_clean(addr ? addr : "", buf, sizeof(buf)) < 0)
-	snprintf(buf, sizeof(buf), "%.*s", ADDR_MAX, addr);
-    myfree(s->sender);
-    s->sender = mystrdup(buf);
-    scan_addr_canon(buf);
-    if (!s->final) {
-	scan_sender_check(s, buf);
-	scan_check_rules(s);
-    }
-    return status(s);
-}
-
-/* The rule that refuses this recipient alone, or -1: the first rule in
- * file order that would fire now with this recipient, when it is a reject
- * or tempfail with envelope conditions only. */
-static int rcpt_refusal(const SCAN *s, const char *addr)
-{
-    size_t  i;
-
-    for (i = 0; i < s->conf->n_rules; i++) {
-	const RULE *r = s->conf->rules[i];
-	const RULE_STATE *st = &s->rs[i];
-
-	if (!scan_open_rule(s, i, COND_RCPT)
-	    || (st->sat | COND_RCPT) != r->conds
-	    || !addr_in(&r->rcpt_addrs, &r->rcpt_domains, addr)
-	    || r->action == ACT_TAG || r->action == ACT_LOG)
-	    continue;
-	if ((r->action == ACT_REJECT || r->action == ACT_TEMPFAIL)
-	    && (r->conds & ~(COND_SENDER | COND_RCPT)) == 0)
-	    return (int) i;
-	return -1;
-    }
-    return -1;
-}
-
-int     scan_rcpt(SCAN *s, const char *addr)
-{
-    char    buf[ADDR_MAX + 1];
-    size_t  i;
-    int     refuse;
-
-    s->rcpt_refused = 0;
-    s->nrcpt++;
-    if (s->final || addr_clean(addr ? addr : "", buf, sizeof(buf)) < 0)
-	return status(s);
-    scan_addr_canon(buf);
-    if ((refuse = rcpt_refusal(s, buf)) >= 0) {
-	const RULE *r = s->conf->rules[refuse];
-
-	memset(&s->rv, 0, sizeof(s->rv));
-	s->rv.action = r->action;
-	s->rv.rule = r->name;
-	s->rv.reply = r->reply ? r->reply : scan_default_reply(r->action);
-	scan_copy_text(s->rv.matched, sizeof(s->rv.matched), buf);
-	s->rcpt_refused = 1;
-	s->nrefused++;
-	s->nrcpt--;
-	return 0;
-    }
-    for (i = 0; i < s->conf->n_rules; i++) {
-	RULE   *r = s->conf->rules[i];
-
-	if (scan_open_rule(s, i, COND_RCPT)
-	    && addr_in(&r->rcpt_addrs, &r->rcpt_domains, buf))
-	    scan_hit(&s->rs[i], COND_RCPT, "", NULL, buf);
-    }
-    scan_check_rules(s);
-    return status(s);
-}
-
 /* Life cycle. */
 
 SCAN   *scan_new(const SCONF *conf, DIRECTION dir)
@@ -281,6 +189,8 @@ SCAN   *scan_new(const SCONF *conf, DIRECTION dir)
     s->conf = conf;
     s->dir = dir;
     s->strip_rule = -1;
+    s->v_index = -1;
+    s->rcpt_exempt = -1;
     s->rs = mycalloc(n ? n : 1, sizeof(*s->rs));
     for (i = 0; i < n; i++)
 	s->rs[i].active = (conf->rules[i]->dirs & (unsigned) dir) != 0;
@@ -314,14 +224,20 @@ void    scan_free(SCAN *s)
 
     if (s == NULL)
 	return;
+    if (s->controls_logged > CONTROLS_LOG_MAX)
+	msg_info("%zu more part%s with hidden control characters in their "
+		 "names (not logged one by one)",
+		 s->controls_logged - CONTROLS_LOG_MAX,
+		 s->controls_logged - CONTROLS_LOG_MAX == 1 ? "" : "s");
     mime_parser_free(s->mp);
     for (i = 0; i < s->conf->n_rules; i++)
 	myfree(s->rs[i].cands);
     myfree(s->rs);
     myfree(s->sender);
+    scan_envelope_free(s);
+    scan_top_free(s);
     myfree(s->tags);
     myfree(s->logged);
-    myfree(s->subject);
     myfree(s->ranges);
     rxw_free(&s->body_rx);
     if (s->md)
@@ -336,11 +252,15 @@ void    scan_free(SCAN *s)
     myfree(s);
 }
 
+/* The header is always given to the SCAN, final verdict or not: the
+ * milter's header changes need it (scan_top.c). */
 int     scan_header(SCAN *s, const char *name, const char *value)
 {
     if (s->mode == 2 || s->eom)
 	return status(s);
     s->mode = 1;
+    scan_envelope_done(s);
+    scan_top_field(s, name, value ? value : "");
     if (!s->final)
 	mime_header_field(s->mp, name, value ? value : "");
     return status(s);
@@ -351,7 +271,9 @@ int     scan_eoh(SCAN *s)
     if (s->mode == 2 || s->eom)
 	return status(s);
     s->mode = 1;
+    scan_envelope_done(s);
     mime_end_headers(s->mp);
+    s->top_done = 1;
     return status(s);
 }
 
@@ -359,9 +281,11 @@ int     scan_body(SCAN *s, const void *buf, size_t len)
 {
     if (s->mode == 2 || s->eom)
 	return status(s);
+    scan_envelope_done(s);
     if (s->mode == 0) {
 	s->mode = 1;
 	mime_end_headers(s->mp);
+	s->top_done = 1;
     }
     if (!status(s) || s->explain)
 	mime_feed(s->mp, buf, len);
@@ -373,7 +297,8 @@ int     scan_data(SCAN *s, const void *buf, size_t len)
     if (s->mode == 1 || s->eom)
 	return status(s);
     s->mode = 2;
-    if (!status(s) || s->explain)
+    scan_envelope_done(s);
+    if (!status(s) || s->explain || s->stop_at_top)
 	mime_feed(s->mp, buf, len);
     return status(s);
 }
@@ -383,10 +308,12 @@ int     scan_eom(SCAN *s)
     if (s->eom)
 	return s->final;
     s->eom = 1;
+    scan_envelope_done(s);
     if (s->mode == 1)
 	mime_end_headers(s->mp);
     mime_finish(s->mp);
     scan_check_rules(s);
+    scan_envelope_eom(s);
     if (s->strip_rule >= 0) {
 	strip_build_ranges(s);
 	s->final = 1;

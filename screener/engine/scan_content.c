@@ -17,6 +17,7 @@
 #include "mymalloc.h"
 #include "scan_int.h"
 
+
 /* Keyword matching. */
 
 static void ac_hit(void *ctx, uint32_t id)
@@ -123,7 +124,7 @@ static void from_addr(void *ctx, const char *addr)
 
     if (addr_clean(addr, buf, sizeof(buf)) >= 0) {
 	scan_addr_canon(buf);
-	scan_sender_check(s, buf);
+	scan_sender_check(s, buf, 1);
     }
 }
 
@@ -136,11 +137,11 @@ static void cb_header(void *ctx, MIME_PART *p, const char *name,
     char   *dec;
     int     subj = strcasecmp(name, "Subject") == 0;
 
+    if (p->depth == 1 && s->mode == 2)
+	scan_top_field(s, name, value);   /* scan_header() does it else */
     if (s->final)
 	return;
     if (p->depth == 1) {
-	if (subj && s->subject == NULL)
-	    s->subject = mystrdup(value);
 	if (strcasecmp(name, "From") == 0) {
 	    hdr_addresses(value, from_addr, s);
 	    scan_check_rules(s);
@@ -212,6 +213,15 @@ static void cb_part_begin(void *ctx, MIME_PART *p)
     unsigned needs = s->conf->needs;
     int     att = attach_is_attachment(p);
 
+    if (p->depth == 1)
+	s->top_done = 1;
+    if (s->stop_at_top) {
+	/* final already: the top-level header was all that was needed */
+	p->user = NULL;
+	s->stop_at_top = 0;
+	mime_stop(s->mp);
+	return;
+    }
     if (att && (needs & NEED_ATTACH) && !s->final)
 	attach_early(s, p);
 
@@ -309,7 +319,10 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 	attach_normalise(p->names.v[i], norm[i], &c);
 	controls |= c;
     }
-    if (controls)
+    /* Worth a line only where names are matched, and a few per message
+     * (scan_free() counts the rest). */
+    if (controls && ((s->conf->needs & NEED_ATTACH) || s->explain)
+	&& s->controls_logged++ < CONTROLS_LOG_MAX)
 	msg_info("part %s: attachment name with hidden control characters"
 		 " (bidi or zero width) removed for matching", p->path);
     if (p->user) {

@@ -1,6 +1,7 @@
 /*
  * scan_int.h - the SCAN object, shared by the engine's own files only
- * (scan.c, scan_content.c, verdict_log.c, strip.c).
+ * (scan.c, scan_envelope.c, scan_top.c, scan_content.c, verdict_log.c,
+ * strip.c).
  */
 #ifndef RS_SCAN_INT_H
 #define RS_SCAN_INT_H
@@ -28,10 +29,22 @@ typedef struct STRIP_CAND {
     char    name[128];
 } STRIP_CAND;
 
+/* A rule that holds before every recipient is known, while an earlier
+ * accept could still exempt the recipients: it waits. */
+typedef enum DEFER {
+    DEFER_NO = 0,
+    DEFER_REFUSE,                 /* reject/tempfail on the envelope:
+				   * refuse each recipient not exempt */
+    DEFER_WAIT,                   /* anything else: decide when the
+				   * envelope is complete */
+} DEFER;
+
 typedef struct RULE_STATE {
     unsigned sat;                 /* COND_* known to hold */
     int     active;               /* applies to this direction */
-    int     fired;
+    int     fired;                /* fired, or skipped (every recipient
+				   * exempt from it) */
+    DEFER   deferred;
     RULE_HIT hit;
     STRIP_CAND *cands;            /* strip rules only */
     size_t  ncands, capcands;
@@ -50,6 +63,18 @@ typedef struct PART_INFO {
     int     done;
 } PART_INFO;
 
+/* A top-level header field the screener writes itself, found in the
+ * message as received: the milter deletes every copy. */
+#define OWN_HEADERS_MAX 32        /* distinct names kept per message */
+
+/* Top-level fields counted for the milter's header changes (strip). */
+#define TOP_COUNTED 3
+
+#define CONTROLS_LOG_MAX 5        /* lines about hidden characters in
+				   * part names per message; then a count */
+#define RCPT_TRACK_MAX 100000     /* recipients whose exemption is kept;
+				   * later ones are never exempt */
+
 struct SCAN {
     const SCONF *conf;
     DIRECTION dir;
@@ -60,7 +85,17 @@ struct SCAN {
     RULE_STATE *rs;
 
     char   *sender;               /* NULL: scan_sender not called */
+    char   *client_addr;          /* NULL: unknown */
+    int     client_auth;          /* an SMTP login was given */
     size_t  nrcpt;
+    int    *rexempt;              /* per accepted recipient (up to
+				   * RCPT_TRACK_MAX): the accept rule that
+				   * exempts it, or -1 */
+    size_t  caprexempt;
+    int     rcpt_exempt;          /* the last scan_rcpt(): rule or -1 */
+    int     env_done;             /* content has started */
+    int     v_index;              /* the verdict's rule; -1: a limit or
+				   * error, which spares no recipient */
     VERDICT rv;                   /* the last recipient's own refusal */
     int     rcpt_refused;         /* rv is valid */
     size_t  nrefused;             /* recipients refused on their own */
@@ -69,6 +104,13 @@ struct SCAN {
     size_t  ntags;
     const char *subject_prefix;
     char   *subject;              /* raw first Subject */
+    size_t  top_counts[TOP_COUNTED];
+    HEADER_COUNT own[OWN_HEADERS_MAX];
+    size_t  nown;
+    size_t  own_dropped;          /* copies past OWN_HEADERS_MAX names */
+    int     top_done;             /* the top-level header has ended */
+    int     stop_at_top;          /* final: stop parsing at its end */
+    size_t  controls_logged;      /* parts with hidden name characters */
     size_t *logged;               /* non-terminal rules that fired */
     size_t  nlogged;
 
@@ -104,8 +146,28 @@ void    scan_check_rules(SCAN *s);
 int     scan_open_rule(const SCAN *s, size_t i, unsigned cond);
 void    scan_hit(RULE_STATE *st, unsigned cond, const char *part,
 		         const char *file, const char *matched);
+/* Stop parsing for good, or (scan_data) once the top-level header has
+ * ended: the milter's header changes need all of it. */
+void    scan_stop_parsing(SCAN *s, int now);
+
+/* scan_envelope.c: sender, recipients, client; recipient exemptions */
 void    scan_addr_canon(char *addr);
-void    scan_sender_check(SCAN *s, const char *addr);
+/* from_header: an address of the From: field, which accept rules and
+ * envelope_only senders ignore. */
+void    scan_sender_check(SCAN *s, const char *addr, int from_header);
+/* How many recipients rule i applies to (not exempt before it). */
+size_t  scan_affected(const SCAN *s, int i);
+/* Could an accept before rule i still exempt a recipient to come? */
+int     scan_exempt_possible(const SCAN *s, int i);
+/* The content starts: the envelope is complete. */
+void    scan_envelope_done(SCAN *s);
+/* End of message: every recipient exempt, nothing decided: accept. */
+void    scan_envelope_eom(SCAN *s);
+void    scan_envelope_free(SCAN *s);
+
+/* scan_top.c: the message's own (top-level) header fields */
+void    scan_top_field(SCAN *s, const char *name, const char *value);
+void    scan_top_free(SCAN *s);
 
 /* scan_content.c: MIME callbacks and keyword matching */
 extern const MIME_CALLBACKS scan_callbacks;

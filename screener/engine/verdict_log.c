@@ -23,6 +23,40 @@ static void envelope_fields(KVLOG *kv, const SCAN *s)
 {
     kv_add(kv, "sender", s->sender ? (*s->sender ? s->sender : "<>") : NULL);
     kv_addf(kv, "rcpts", "%zu", s->nrcpt);
+    if (s->controls_logged)           /* parts with hidden name characters */
+	kv_addf(kv, "hidden_names", "%zu", s->controls_logged);
+}
+
+/* A verdict that cannot spare the recipients an accept exempts: say so,
+ * so that the log explains why they did not get the message. */
+static void exempt_note(const SCAN *s, const char *queue_id)
+{
+    const char *why;
+    KVLOG   kv;
+
+    if (s->v.exempt == 0)
+	return;
+    switch (s->v.action) {
+    case ACT_REJECT:
+    case ACT_TEMPFAIL:
+	why = "one reply to DATA covers every recipient";
+	break;
+    case ACT_HOLD:
+	why = "one queue file holds every recipient";
+	break;
+    case ACT_STRIP:
+	why = "one body goes to every recipient";
+	break;
+    default:
+	return;                           /* discard, redirect spare them */
+    }
+    kv_init(&kv);
+    common_fields(&kv, s, queue_id);
+    kv_add(&kv, "rule", s->v.rule);
+    kv_addf(&kv, "exempt_rcpts", "%zu", s->v.exempt);
+    kv_add(&kv, "note", "the verdict applies to the exempt recipients too");
+    kv_add(&kv, "why", why);
+    msg_info("%s", kv_str(&kv));
 }
 
 void    scan_log(const SCAN *s, const char *queue_id)
@@ -58,8 +92,11 @@ void    scan_log(const SCAN *s, const char *queue_id)
 	kv_add(&kv, "redirect_to", s->v.redirect_to);
     if (s->v.action == ACT_STRIP)
 	kv_addf(&kv, "stripped", "%zu", s->nranges);
+    if (s->v.exempt)
+	kv_addf(&kv, "exempt_rcpts", "%zu", s->v.exempt);
     envelope_fields(&kv, s);
     msg_info("%s", kv_str(&kv));
+    exempt_note(s, queue_id);
 }
 
 void    scan_log_refused(const SCAN *s, const char *queue_id,
@@ -128,11 +165,6 @@ const TAG_HEADER *scan_tag_headers(const SCAN *s, size_t *n)
 const char *scan_subject_prefix(const SCAN *s)
 {
     return s->subject_prefix;
-}
-
-const char *scan_subject(const SCAN *s)
-{
-    return s->subject;
 }
 
 size_t  scan_fired(const SCAN *s, const char **names, size_t max)

@@ -12,6 +12,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "cidr.h"
 #include "sconf.h"
 #include "strlist.h"
 
@@ -20,6 +21,9 @@
 #define COND_ATTACHMENT (1u << 1)
 #define COND_SENDER     (1u << 2)
 #define COND_RCPT       (1u << 3)
+#define COND_CLIENT     (1u << 4)
+/* Conditions known once MAIL FROM is: what decides at RCPT TO. */
+#define COND_ENVELOPE   (COND_SENDER | COND_RCPT | COND_CLIENT)
 
 /* Where keywords are looked for (RULE.kw_in). */
 #define IN_SUBJECT  (1u << 0)
@@ -69,13 +73,38 @@ struct RULE {
 
     /* sender / recipient */
     STRLIST sender_addrs, sender_domains;
+    int     sender_envelope_only; /* never the From: header (accept:
+				   * always; the header is forgeable) */
     STRLIST rcpt_addrs, rcpt_domains;
+
+    /* client: every present sub-key must hold */
+    CIDR   *client_nets;
+    size_t  n_client_nets;
+    int     client_auth;          /* -1 any, 0 not logged in, 1 logged in */
 };
+
+/* An accept with a recipient condition exempts the recipients it
+ * matches, one by one, instead of accepting the message for everyone. */
+#define RULE_EXEMPTS(r) ((r)->action == ACT_ACCEPT \
+			 && ((r)->conds & COND_RCPT) != 0)
 
 /* sconf_rules.c */
 void    sconf_rules_load(SCONF *c, const config_setting_t *list,
 			 CFG_ERRS *e);
 void    sconf_rules_free(SCONF *c);
+
+/* sconf_rules.c: a list key plus its KEY_file variant, appended to out */
+void    rules_get_list(const config_setting_t *g, const char *key,
+		       STRLIST *out, CFG_ERRS *e);
+
+/* sconf_envelope.c: the sender, recipient and client conditions */
+void    rules_load_sender(RULE *r, const config_setting_t *g, CFG_ERRS *e);
+void    rules_load_rcpt(RULE *r, const config_setting_t *g, CFG_ERRS *e);
+void    rules_load_client(RULE *r, const config_setting_t *g, CFG_ERRS *e);
+/* After every condition and the action are loaded: what an accept may
+ * rest on. */
+void    rules_check_accept(RULE *r, const config_setting_t *g, CFG_ERRS *e);
+void    rules_free_envelope(RULE *r);
 
 /* Literal keyword normalisation shared by the loader and the matcher:
  * lower case (ASCII, and the two-byte letters utf8_fold2() knows), runs

@@ -75,6 +75,12 @@ static void get_list(const config_setting_t *g, const char *key,
     strlist_free(&files);
 }
 
+void    rules_get_list(const config_setting_t *g, const char *key,
+		               STRLIST *out, CFG_ERRS *e)
+{
+    get_list(g, key, out, e);
+}
+
 static void rule_free(RULE *r)
 {
     size_t  i;
@@ -95,10 +101,7 @@ static void rule_free(RULE *r)
     strlist_free(&r->names);
     strlist_free(&r->types);
     strlist_free(&r->sha256);
-    strlist_free(&r->sender_addrs);
-    strlist_free(&r->sender_domains);
-    strlist_free(&r->rcpt_addrs);
-    strlist_free(&r->rcpt_domains);
+    rules_free_envelope(r);
     myfree(r);
 }
 
@@ -245,48 +248,6 @@ static void load_attachment(SCONF *c, RULE *r, const config_setting_t *g,
     c->needs |= NEED_ATTACH;
 }
 
-static void load_addrs(const config_setting_t *g, const char *what,
-		               STRLIST *addrs, STRLIST *domains, CFG_ERRS *e)
-{
-    static const char *const keys[] = {"addresses", "addresses_file",
-    "domains", "domains_file", NULL};
-    STRLIST tmp;
-    size_t  i;
-
-    cfg_check_keys(g, keys, e);
-    strlist_init(&tmp);
-    get_list(g, "addresses", &tmp, e);
-    for (i = 0; i < tmp.n; i++) {
-	char    buf[ADDR_MAX + 1];
-
-	if (addr_clean(tmp.v[i], buf, sizeof(buf)) < 0
-	    || (*buf && strchr(buf, '@') == NULL))
-	    cfg_err(e, config_setting_get_member(g, "addresses"),
-		    "%s: bad address \"%s\" (want local@domain, or \"\" for "
-		    "the null sender)", what, tmp.v[i]);
-	else
-	    strlist_add(addrs, lowercase(buf));
-    }
-    strlist_free(&tmp);
-    strlist_init(&tmp);
-    get_list(g, "domains", &tmp, e);
-    for (i = 0; i < tmp.n; i++) {
-	char   *d = tmp.v[i];
-
-	while (*d == '@' || *d == '.')
-	    d++;
-	if (*d == 0 || strlen(d) > DOMAIN_MAX || strchr(d, '@')
-	    || strpbrk(d, " \t"))
-	    cfg_err(e, config_setting_get_member(g, "domains"),
-		    "%s: bad domain \"%s\"", what, tmp.v[i]);
-	else
-	    strlist_add(domains, lowercase(d));
-    }
-    strlist_free(&tmp);
-    if (addrs->n + domains->n == 0)
-	cfg_err(e, g, "%s: needs addresses or domains", what);
-}
-
 static void load_action(RULE *r, const config_setting_t *g, CFG_ERRS *e)
 {
     const char *s;
@@ -372,7 +333,7 @@ static RULE *load_rule(SCONF *c, const config_setting_t *g, size_t idx,
 		               CFG_ERRS *e)
 {
     static const char *const keys[] = {"name", "direction", "keywords",
-	"attachment", "sender", "recipient", "action", "reply", "redirect_to",
+	"attachment", "sender", "recipient", "client", "action", "reply", "redirect_to",
     "tag_header", "subject_prefix", NULL};
     static const char *const dirs[] = {"inbound", "outbound", "both", NULL};
     RULE   *r = mycalloc(1, sizeof(*r));
@@ -417,16 +378,21 @@ static RULE *load_rule(SCONF *c, const config_setting_t *g, size_t idx,
     }
     if (cfg_get_group(g, "sender", &sub, e) == 1) {
 	r->conds |= COND_SENDER;
-	load_addrs(sub, "sender", &r->sender_addrs, &r->sender_domains, e);
+	rules_load_sender(r, sub, e);
     }
     if (cfg_get_group(g, "recipient", &sub, e) == 1) {
 	r->conds |= COND_RCPT;
-	load_addrs(sub, "recipient", &r->rcpt_addrs, &r->rcpt_domains, e);
+	rules_load_rcpt(r, sub, e);
+    }
+    if (cfg_get_group(g, "client", &sub, e) == 1) {
+	r->conds |= COND_CLIENT;
+	rules_load_client(r, sub, e);
     }
     load_action(r, g, e);
+    rules_check_accept(r, g, e);
     if (r->conds == 0)
 	cfg_err(e, g, "rule \"%s\": no condition (keywords, attachment, "
-		"sender or recipient)", r->name);
+		"sender, recipient or client)", r->name);
     if (r->action == ACT_STRIP && !(r->conds & COND_ATTACHMENT))
 	cfg_err(e, config_setting_get_member(g, "action"), "rule \"%s\": "
 		"strip needs an attachment condition", r->name);
