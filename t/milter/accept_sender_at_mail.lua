@@ -1,12 +1,15 @@
--- accept_sender_at_mail: an accept rule on the sender lets the message go
--- at MAIL FROM (nothing else to do), so the screener reads none of it;
--- rules further down (the .exe reject) do not apply.
+-- accept_sender_at_mail: an accept rule on the (envelope) sender decides
+-- at MAIL FROM; the screener answers "accept" at end of header, once it
+-- has seen there is no forged screener field to delete, and reads none
+-- of the body; rules further down (the .exe reject) do not apply.
 dofile(confdir .. "/tap.lua")
 
 local conn = session("public")
-is(rname(mail(conn, "<boss@trusted.example>", "", "")), "accept",
-   "accepted at MAIL FROM")
-ok(log_wait("trusted-sender"), "verdict logged")
+is(rname(mail(conn, "<boss@trusted.example>", "", "")), "continue",
+   "decided at MAIL FROM, answered after the header")
+rcpt(conn, "<bob@example.com>")
+is(rname(headers(conn, mime_headers())), "accept", "accepted at end of header")
+ok(log_wait("action=accept rule=trusted-sender"), "verdict logged")
 mt.disconnect(conn)
 
 -- The same content from anyone else is screened.
