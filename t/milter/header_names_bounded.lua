@@ -29,6 +29,14 @@ if mt.eoh(conn) ~= nil then error("mt.eoh failed") end
 local r = mt.getreply(conn)
 is(rname(r), "replycode", "limit:headers decides (on_limit tempfail, 4xx reply)")
 ok(log_wait("rule=limit:headers"), "the limit is logged")
-ok(during - before < 4096, "300,000 header lines add under 4 MB (" ..
-   (during - before) .. " kB)")
+-- AddressSanitizer keeps freed memory in quarantine: RSS says nothing
+local maps = io.open("/proc/" .. pid .. "/maps", "r")
+local asan = maps ~= nil and string.find(maps:read("*a"), "libasan", 1, true) ~= nil
+if maps then maps:close() end
+if asan then
+    ok(true, "# SKIP RSS under AddressSanitizer")
+else
+    ok(during - before < 4096, "300,000 header lines add under 4 MB (" ..
+       (during - before) .. " kB)")
+end
 mt.disconnect(conn)
