@@ -198,13 +198,16 @@ SCAN   *scan_new(const SCONF *conf, DIRECTION dir)
     s->logged = mycalloc(n ? n : 1, sizeof(*s->logged));
     s->mp = mime_parser_new(&conf->limits, &scan_callbacks, s);
     rxw_init(&s->body_rx);
+    rxw_init(&s->dual_rx);
     if (conf->n_regex) {
 	s->md = pcre2_match_data_create(1, NULL);
 	s->mctx = pcre2_match_context_create(NULL);
 	pcre2_set_match_limit(s->mctx, MATCH_LIMIT);
     }
-    if (conf->needs & NEED_SHA256)
+    if (conf->needs & NEED_SHA256) {
 	s->sha = EVP_MD_CTX_new();
+	s->sha_alt = EVP_MD_CTX_new();
+    }
     /* Nothing can fire before the envelope: a rule set of pure content
      * rules waits for scan_eoh/scan_data. */
     return s;
@@ -240,12 +243,15 @@ void    scan_free(SCAN *s)
     myfree(s->logged);
     myfree(s->ranges);
     rxw_free(&s->body_rx);
+    rxw_free(&s->dual_rx);
     if (s->md)
 	pcre2_match_data_free(s->md);
     if (s->mctx)
 	pcre2_match_context_free(s->mctx);
     if (s->sha)
 	EVP_MD_CTX_free(s->sha);
+    if (s->sha_alt)
+	EVP_MD_CTX_free(s->sha_alt);
     for (i = 0; i < s->nparts; i++)
 	myfree(s->parts[i].names);
     myfree(s->parts);

@@ -142,7 +142,9 @@ static void cb_header(void *ctx, MIME_PART *p, const char *name,
     if (s->final)
 	return;
     if (p->depth == 1) {
-	if (strcasecmp(name, "From") == 0) {
+	/* Every address a client may show as the sender's. */
+	if (strcasecmp(name, "From") == 0 || strcasecmp(name, "Sender") == 0
+	    || strcasecmp(name, "Reply-To") == 0) {
 	    hdr_addresses(value, from_addr, s);
 	    scan_check_rules(s);
 	}
@@ -186,13 +188,12 @@ static void sha_failed(SCAN *s)
  * is read.  Size, digest and strip rules need the whole part: part end. */
 static void attach_early(SCAN *s, const MIME_PART *p)
 {
-    char    norm[MIME_NAMES_MAX][ATTACH_NAME_MAX], why[300];
+    ATTACH_NAMES an;
+    char    why[300];
     const char *file;
-    size_t  i, nn = p->names.n;
-    int     controls;
+    size_t  i;
 
-    for (i = 0; i < nn; i++)
-	attach_normalise(p->names.v[i], norm[i], &controls);
+    attach_names_build(p, &an);
     for (i = 0; i < s->conf->n_rules; i++) {
 	const RULE *r = s->conf->rules[i];
 	RULE_STATE *st = &s->rs[i];
@@ -201,7 +202,7 @@ static void attach_early(SCAN *s, const MIME_PART *p)
 	    || (st->sat & COND_ATTACHMENT) || r->action == ACT_STRIP
 	    || r->has_min_size || r->sha256.n)
 	    continue;
-	if (attach_rule_match(r, p, norm, nn, NULL, &file, why, sizeof(why)))
+	if (attach_rule_match(r, p, &an, NULL, &file, why, sizeof(why)))
 	    scan_hit(st, COND_ATTACHMENT, p->path, file, why);
     }
     scan_check_rules(s);
@@ -239,12 +240,17 @@ static void cb_part_begin(void *ctx, MIME_PART *p)
     p->want_text = p->is_text && (needs & NEED_BODY_TEXT)
 	&& (s->explain || keywords_open(s, IN_BODY));
     p->want_decode = s->explain || (att && (needs & NEED_SIZE));
-    p->want_data = att && (needs & NEED_SHA256);
-    if (p->want_text) {
+    p->want_data = att && (needs & NEED_SHA256) && !p->dual;
+    if (p->want_text && p->dual) {
+	ac_stream_init(&s->dual_ac);
+	rxw_reset(&s->dual_rx);
+	s->dual_rx_on = s->conf->n_regex && regex_open(s, IN_BODY);
+    } else if (p->want_text) {
 	ac_stream_init(&s->body_ac);
 	rxw_reset(&s->body_rx);
 	s->body_rx_on = s->conf->n_regex && regex_open(s, IN_BODY);
     }
+    s->sha_alt_on = 0;
     if (p->want_data) {
 	if (s->sha == NULL || EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1)
 	    sha_failed(s);
@@ -261,6 +267,23 @@ static void cb_data(void *ctx, MIME_PART *p, const char *buf, size_t len)
 	sha_failed(s);
 }
 
+/* Python's reading of the data: from the fork on, its own digest. */
+static void cb_data_alt(void *ctx, MIME_PART *p, const char *buf, size_t len)
+{
+    SCAN   *s = ctx;
+
+    if (!s->sha_on)
+	return;
+    if (buf == NULL) {
+	if (EVP_MD_CTX_copy_ex(s->sha_alt, s->sha) != 1)
+	    sha_failed(s);
+	else
+	    s->sha_alt_on = 1;
+    } else if (s->sha_alt_on && EVP_DigestUpdate(s->sha_alt, buf, len) != 1) {
+	sha_failed(s);
+    }
+}
+
 static void cb_text(void *ctx, MIME_PART *p, const char *buf, size_t len)
 {
     SCAN   *s = ctx;
@@ -270,9 +293,10 @@ static void cb_text(void *ctx, MIME_PART *p, const char *buf, size_t len)
     s->stream = IN_BODY;
     s->stream_part = p->path;
     if (s->conf->automaton)
-	ac_feed(s->conf->automaton, &s->body_ac, buf, len, ac_hit, s);
-    if (s->body_rx_on)
-	rxw_feed(&s->body_rx, buf, len, run_regex, s);
+	ac_feed(s->conf->automaton, p->dual ? &s->dual_ac : &s->body_ac, buf,
+		len, ac_hit, s);
+    if (p->dual ? s->dual_rx_on : s->body_rx_on)
+	rxw_feed(p->dual ? &s->dual_rx : &s->body_rx, buf, len, run_regex, s);
     scan_check_rules(s);
 }
 
@@ -290,35 +314,47 @@ static void strip_candidate(SCAN *s, RULE_STATE *st, const MIME_PART *p,
     scan_copy_text(c->name, sizeof(c->name), file ? file : p->type);
 }
 
+/* Finish a digest into hex (65 bytes), "" on failure. */
+static void sha_hex(SCAN *s, EVP_MD_CTX *ctx, char *hex)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0, i;
+
+    hex[0] = 0;
+    if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+	sha_failed(s);
+    else
+	for (i = 0; i < mdlen && i < 32; i++)
+	    snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
 static void cb_part_end(void *ctx, MIME_PART *p)
 {
     SCAN   *s = ctx;
-    char    norm[MIME_NAMES_MAX][ATTACH_NAME_MAX], digest[65], why[300];
-    const char *file;
+    ATTACH_NAMES an;
+    char    digest[2][65], why[300];
+    const char *file, *dg[2] = {NULL, NULL};
     size_t  i, nn = p->names.n;
-    int     controls = 0, c;
+    int     controls;
 
-    if (p->want_text && s->body_rx_on && !s->final) {
+    if (p->want_text && (p->dual ? s->dual_rx_on : s->body_rx_on)
+	&& !s->final) {
 	s->stream = IN_BODY;
 	s->stream_part = p->path;
-	rxw_flush(&s->body_rx, run_regex, s);
+	rxw_flush(p->dual ? &s->dual_rx : &s->body_rx, run_regex, s);
     }
-    digest[0] = 0;
     if (p->want_data && s->sha_on) {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned mdlen = 0;
-
 	s->sha_on = 0;
-	if (EVP_DigestFinal_ex(s->sha, md, &mdlen) != 1)
-	    sha_failed(s);
-	else
-	    for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(digest + 2 * i, 3, "%02x", md[i]);
+	sha_hex(s, s->sha, digest[0]);
+	dg[0] = digest[0][0] ? digest[0] : NULL;
+	if (s->sha_alt_on) {
+	    sha_hex(s, s->sha_alt, digest[1]);
+	    dg[1] = digest[1][0] ? digest[1] : NULL;
+	}
+	s->sha_alt_on = 0;
     }
-    for (i = 0; i < nn; i++) {
-	attach_normalise(p->names.v[i], norm[i], &c);
-	controls |= c;
-    }
+    attach_names_build(p, &an);
+    controls = an.controls;
     /* Worth a line only where names are matched, and a few per message
      * (scan_free() counts the rest). */
     if (controls && ((s->conf->needs & NEED_ATTACH) || s->explain)
@@ -358,8 +394,7 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 		continue;
 	    if (st->fired && r->action != ACT_STRIP)
 		continue;
-	    if (!attach_rule_match(r, p, norm, nn, digest[0] ? digest : NULL,
-			      &file, why, sizeof(why)))
+	    if (!attach_rule_match(r, p, &an, dg, &file, why, sizeof(why)))
 		continue;
 	    if (r->action == ACT_STRIP && p->in_encoded)
 		st->enc_hit = 1;
@@ -392,4 +427,5 @@ static void cb_limit(void *ctx, const char *what)
 
 const MIME_CALLBACKS scan_callbacks = {
     cb_header, cb_part_begin, cb_data, cb_text, cb_part_end, cb_limit,
+    cb_data_alt,
 };

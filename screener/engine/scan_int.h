@@ -129,6 +129,13 @@ struct SCAN {
     pcre2_match_context *mctx;
     EVP_MD_CTX *sha;
     int     sha_on;
+    EVP_MD_CTX *sha_alt;          /* Python's reading, once it differs */
+    int     sha_alt_on;
+    /* The text of a part that is also parsed as a message (MIME_PART
+     * dual) streams while its inner parts' texts do: its own state. */
+    AC_STREAM dual_ac;
+    RX_WIN  dual_rx;
+    int     dual_rx_on;
 
     int     explain;
     PART_INFO *parts;

@@ -214,3 +214,61 @@ w("limit-uu-names.eml", multipart([TEXT, "Content-Type: application/octet-stream
 # --- a no-break space between the words of a keyword ---
 w("body-nbsp.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: quoted-printable\n\n"
   + "Notes on the tokyo=C2=A0meeting.\n")
+
+# --- issue 8: read every message the way the recipient's client will ---
+_ct = "Content-Type: application/octet-stream"
+# parameters: no comments, unquoted values run to ';', ',' separates, NUL
+w("exe-param-paren.eml", multipart([TEXT, att(_ct + "; name=invoice(1).exe")]))
+w("exe-param-space.eml", multipart([TEXT, att(_ct + "\nContent-Disposition: attachment; filename=Invoice (2).exe")]))
+w("exe-param-in-parens.eml", multipart([TEXT, att(_ct + "\nContent-Disposition: attachment; (a; filename=evil.exe; b)")]))
+w("exe-param-comma.eml", multipart([TEXT, att(_ct + "\nContent-Disposition: attachment, filename=evil.exe")]))
+w("exe-param-nul.eml", multipart([TEXT, att(_ct + "\nContent-Disposition: attachment; x=a\0b; filename=evil.exe")]))
+w("exe-param-nul-cut.eml", multipart([TEXT, att(_ct + "\nContent-Disposition: attachment; filename=\"evil.exe\0.txt\"")]))
+w("exe-header-no-colon.eml", multipart([TEXT, _ct + "\nContent-Transfer-Encoding: base64\nthis line has no colon\nContent-Disposition: attachment; filename=evil.exe\n\n" + B64EXE + "\n"]))
+w("limit-ambiguous-no-colon-type.eml", multipart([TEXT, "Content-Type: text/plain\nno colon here\nContent-Type: application/pdf\n\nbody\n"]))
+# boundaries: literal (no RFC 2047), unquoted with '(', trailing white space
+_bexe = [TEXT, att(_ct + '; name="b.exe"')]
+w("exe-boundary-2047.eml", multipart(_bexe, boundary="=?us-ascii?Q?q1?="))
+w("exe-boundary-paren.eml", multipart(_bexe, boundary="----=_Part(7)").replace('boundary="----=_Part(7)"', "boundary=----=_Part(7)"))
+w("exe-boundary-trailing-space.eml", multipart(_bexe, boundary="b1").replace('boundary="b1"', 'boundary="b1 "'))
+w("limit-ambiguous-boundary-2047.eml", multipart(_bexe, boundary="q1").replace('boundary="q1"', 'boundary="=?us-ascii?Q?q1?="'))
+w("limit-ambiguous-delimiter-ff.eml", multipart(_bexe, pad="\f"))
+# legacy name fields Thunderbird honours
+w("exe-content-name.eml", multipart([TEXT, att(_ct + "\nContent-Name: evil.exe")]))
+w("exe-x-sun-data-name.eml", multipart([TEXT, att(_ct + "\nX-Sun-Data-Name: evil.exe")]))
+# types: message/news is a message, other message/* text and message, application/pgp text
+_inner3 = multipart([TEXT, att(_ct + '; name="news.exe"')], boundary="nb")
+w("exe-message-news.eml", multipart([TEXT, "Content-Type: message/news\n\n" + _inner3]))
+w("exe-message-unknown.eml", multipart([TEXT, "Content-Type: message/x-unknown\n\n" + _inner3]))
+w("kw-message-unknown.eml", multipart([TEXT, "Content-Type: message/x-unknown\n\nnot a header line\nthe tokyo meeting\n"]))
+w("kw-application-pgp.eml", multipart([TEXT, "Content-Type: application/pgp; format=text\n\n-----BEGIN PGP MESSAGE-----\nthe tokyo meeting\n"]))
+# transfer encodings: data after a base64 pad; QP trailing white space
+_mal = b"MALWARE-TEST-PAYLOAD\n\n"     # 22 bytes: its base64 ends in a pad
+w("sha256-b64-after-pad.eml", multipart([TEXT, att(_ct + '; name="sample.bin"', base64.b64encode(_mal).decode() + "\n" + base64.b64encode(b"more data after the pad").decode())]))
+# (content "MALWARE-TEST-CONTENT\n" with white space after its last line:
+# no line break of its own, so CRLF or LF transport gives the same bytes)
+w("sha256-qp-trailing-space.eml", multipart([TEXT, _ct + '; name="sample.bin"\nContent-Transfer-Encoding: quoted-printable\n\n'
+  + "MALWARE-TEST-CONTENT=0A \t "]))
+# addresses as a client shows them; Sender and Reply-To count too
+for _n, _f in (("space-at", "Spam <spammer@ evil.example>"), ("comment-at", "spammer@(x)evil.example"),
+               ("comment-domain", "spammer@evil(x).example"), ("group", "Team: spammer@evil.example;"),
+               ("quoted-local", '"spammer"@evil.example'), ("display-name", '"spammer@evil.example" <ok@good.example>'),
+               ("encoded-display", "=?utf-8?q?spammer=40evil=2Eexample?= <ok@good.example>")):
+    w(f"from-{_n}.eml", hdr(frm=_f) + "\nhello\n")
+w("reply-to-bad.eml", hdr(extra="Reply-To: x@mail.bad.example\n") + "\nhello\n")
+w("sender-bad.eml", hdr(extra="Sender: <x @ bad.example>\n") + "\nhello\n")
+# file names: what Windows and clients trim from the end when saving
+for _n, _enc in (("nbsp", "%C2%A0"), ("ideographic-space", "%E3%80%80"), ("en-space", "%E2%80%82"),
+                 ("nel", "%C2%85"), ("hair-space-dot", "%E2%80%8A."), ("c1-control", "%C2%9F")):
+    w(f"exe-trail-{_n}.eml", multipart([TEXT, att(_ct + "\nContent-Disposition: attachment; filename*=UTF-8''evil.exe" + _enc)]))
+for _n, _tail in (("star", "*"), ("question", "?"), ("quote-lt-gt-pipe", '\\"<>|'), ("ntfs-stream", "::$DATA"), ("ntfs-named-stream", ":zone")):
+    w(f"exe-trail-{_n}.eml", multipart([TEXT, att(_ct + '\nContent-Disposition: attachment; filename="evil.exe' + _tail + '"')]))
+# charset labels of the WHATWG table that iconv does not know by that name
+_kw = "Notes: the tokyo meeting moved."
+w("body-label-unicodefeff.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=unicodeFEFF\nContent-Transfer-Encoding: base64\n\n"
+  + base64.b64encode(_kw.encode("utf-16le")).decode() + "\n")
+w("body-label-ucs2.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=iso-10646-ucs-2\nContent-Transfer-Encoding: base64\n\n"
+  + base64.b64encode(_kw.encode("utf-16le")).decode() + "\n")
+w("body-label-utf16-bom-be.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-16\nContent-Transfer-Encoding: base64\n\n"
+  + base64.b64encode(_kw.encode("utf-16")[:0] + b"\xfe\xff" + _kw.encode("utf-16be")).decode() + "\n")
+w("body-label-utf7.eml", hdr() + "MIME-Version: 1.0\nContent-Type: text/plain; charset=unicode-1-1-utf-7\n\nNotes: the +AHQAbwBrAHkAbw- meeting moved.\n")

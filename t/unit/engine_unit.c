@@ -74,14 +74,20 @@ static void param_cb(void *ctx, const char *name, const char *value)
     snprintf(acc + strlen(acc), 1024 - strlen(acc), "[%s=%s]", name, value);
 }
 
-static void params(const char *value, const char *want_tok,
-		           const char *want, const char *what)
+static void params_how(const char *value, int flags, const char *want_tok,
+		               const char *want, const char *what)
 {
     char    tok[64], acc[1024] = "";
 
-    mime_parse_params(value, tok, sizeof(tok), param_cb, acc);
+    mime_parse_params(value, tok, sizeof(tok), flags, param_cb, acc);
     is_str(tok, want_tok, "%s: token", what);
     is_str(acc, want, "%s: parameters", what);
+}
+
+static void params(const char *value, const char *want_tok,
+		           const char *want, const char *what)
+{
+    params_how(value, 0, want_tok, want, what);
 }
 
 #define T1 "=?utf-8?q?Project_Fal?= \r\n =?UTF-8?B?Y29u?= x"
@@ -146,8 +152,27 @@ static void test_headers(void)
 
     params("Application/PDF; NAME=\"a b.pdf\"; Charset=x", "application/pdf",
 	   "[name=a b.pdf][charset=x]", "names any case, quoted value");
+    params_how("attachment (c; filename=no) ; filename=\"a;\\\"b\\\".exe\" (x)",
+	       PARAM_RFC822, "attachment", "[filename=a;\"b\".exe]",
+	       "RFC 822 reading: comments and escapes");
     params("attachment (c; filename=no) ; filename=\"a;\\\"b\\\".exe\" (x)",
-	   "attachment", "[filename=a;\"b\".exe]", "comments and escapes");
+	   "attachment", "[filename=no)][filename=a;\"b\".exe]",
+	   "client reading: no comments, junk after a quoted value ignored");
+    params("application/x; name=invoice(1).exe", "application/x",
+	   "[name=invoice(1).exe]", "client reading: '(' in an unquoted value");
+    params_how("application/x; name=invoice(1).exe", PARAM_RFC822,
+	       "application/x", "[name=invoice]", "RFC 822 reading: a comment");
+    params("attachment; filename=Invoice (2).exe", "attachment",
+	   "[filename=Invoice (2).exe]", "client reading: runs to ';'");
+    params("attachment; (a; filename=evil.exe; b)", "attachment",
+	   "[filename=evil.exe]", "client reading: '(' is no comment");
+    params("attachment, filename=evil.exe", "attachment,", "",
+	   "client reading: ',' is no separator");
+    params_how("attachment, filename=evil.exe", PARAM_COMMA, "attachment",
+	       "[filename=evil.exe]", "comma reading");
+    params("multipart/mixed; boundary=\"=?us-ascii?Q?q1?=\"",
+	   "multipart/mixed", "[boundary==?us-ascii?Q?q1?=]",
+	   "encoded words left to the caller (a boundary is literal)");
     params("attachment; filename*=UTF-8''%C3%BCber%2Eexe", "attachment",
 	   "[filename=\xc3\xbc" "ber.exe]", "2231 charset and percent");
     params("attachment; filename*1=\"b.e\"; filename*0=\"a\"; "
@@ -158,8 +183,9 @@ static void test_headers(void)
 	   "segment 0");
     params("inline; filename=a.txt; filename=b.exe", "inline",
 	   "[filename=a.txt][filename=b.exe]", "repeated parameter: both");
-    params("x; name=\"=?utf-8?B?w7wuZXhl?=\"", "x", "[name=\xc3\xbc.exe]",
-	   "encoded word inside a quoted name");
+    params("x; name=\"=?utf-8?B?w7wuZXhl?=\"", "x",
+	   "[name==?utf-8?B?w7wuZXhl?=]",
+	   "encoded word inside a quoted name: decoded by the caller");
     params("text/plain; name=my file.exe", "text/plain",
 	   "[name=my file.exe]", "unquoted value with a space");
 

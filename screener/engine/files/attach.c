@@ -1,11 +1,6 @@
 /*
- * attach.c - attachment name normalisation and matching.
- *
- * Windows decides what to run by the name Explorer shows: "a.exe. " runs
- * as a.exe, "C:\x\a.exe" is a.exe, and an RLO (U+202E) makes "gpj.exe"
- * look like "exe.jpg".  We therefore match extensions and globs on the
- * name after the same clean-up, so that none of these tricks hides an
- * extension from a rule.
+ * attach.c - attachment matching: extensions and globs on every form of
+ * every name (filename.c), types, sizes and digests.
  */
 #include <config.h>
 
@@ -17,78 +12,28 @@
 #include "mymalloc.h"
 #include "rules.h"
 
-/* Length of an invisible control character (UTF-8) at p, else 0. */
-static size_t control_len(const unsigned char *p)
-{
-    if (p[0] == 0xe2 && p[1] == 0x80
-	&& ((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae)))
-	return 3;				/* ZWSP..RLM, LRE..RLO */
-    if (p[0] == 0xe2 && p[1] == 0x81
-	&& ((p[2] >= 0xa0 && p[2] <= 0xa4) || (p[2] >= 0xa6 && p[2] <= 0xaf)))
-	return 3;				/* WJ.., LRI..PDI, deprecated */
-    if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-	return 3;				/* BOM / ZWNBSP */
-    if (p[0] == 0xd8 && p[1] == 0x9c)
-	return 2;				/* ALM */
-    if (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e)
-	return 3;				/* Mongolian vowel separator */
-    if (p[0] == 0xc2 && p[1] == 0xad)
-	return 2;				/* soft hyphen */
-    return 0;
-}
-
-/* Bytes of a name too long for ATTACH_NAME_MAX kept from its start;
- * the rest of the room goes to its end, which holds the extension. */
-#define NAME_HEAD 96
-
 void    attach_normalise(const char *name, char *out, int *controls)
 {
-    const unsigned char *p = (const unsigned char *) name, *base = p;
-    char   *buf;
-    size_t  o = 0, cl, head, tail;
+    char    v[NAME_VARIANTS][ATTACH_NAME_MAX];
 
-    *controls = 0;
-    for (; *p; p++)
-	if (*p == '/' || *p == '\\')
-	    base = p + 1;
-    /* "C:name" is a drive-relative path. */
-    if (base[0] && base[1] == ':' && ((base[0] | 0x20) >= 'a'
-				      && (base[0] | 0x20) <= 'z'))
-	base += 2;
-    buf = mymalloc(strlen((const char *) base) + 1);
-    for (p = base; *p;) {
-	if ((cl = control_len(p)) > 0) {
-	    *controls = 1;
-	    p += cl;
-	    continue;
-	}
-	if (*p < 0x20 || *p == 0x7f) {
-	    *controls = 1;
-	    p++;
-	    continue;
-	}
-	buf[o++] = (char) (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-	p++;
+    filename_variants(name, v, controls);
+    memcpy(out, v[0], ATTACH_NAME_MAX);
+}
+
+void    attach_names_build(const MIME_PART *p, ATTACH_NAMES *an)
+{
+    size_t  i, k, nv;
+    int     c;
+
+    an->n = 0;
+    an->controls = 0;
+    for (i = 0; i < p->names.n && i < MIME_NAMES_MAX; i++) {
+	nv = filename_variants(p->names.v[i], an->norm + an->n, &c);
+	an->controls |= c;
+	for (k = 0; k < nv; k++)
+	    an->orig[an->n + k] = p->names.v[i];
+	an->n += nv;
     }
-    while (o > 0 && (buf[o - 1] == '.' || buf[o - 1] == ' '))
-	o--;
-    if (o < ATTACH_NAME_MAX) {
-	memcpy(out, buf, o);
-	out[o] = 0;
-    } else {
-	/* Too long: the start and the end, each cut at a character
-	 * boundary, so that neither a prefix glob nor the extension is
-	 * lost. */
-	for (head = NAME_HEAD; head > 0 && (buf[head] & 0xc0) == 0x80; head--)
-	     /* void */ ;
-	for (tail = ATTACH_NAME_MAX - 1 - NAME_HEAD;
-	     tail > 0 && (buf[o - tail] & 0xc0) == 0x80; tail--)
-	     /* void */ ;
-	memcpy(out, buf, head);
-	memcpy(out + head, buf + o - tail, tail);
-	out[head + tail] = 0;
-    }
-    myfree(buf);
 }
 
 const char *attach_ext(const char *norm)
@@ -121,11 +66,11 @@ int     attach_is_attachment(const MIME_PART *p)
 
 /* Does a rule's attachment condition hold for this part? */
 int     attach_rule_match(const RULE *r, const MIME_PART *p,
-			          char norm[][ATTACH_NAME_MAX], size_t nn,
-			          const char *digest, const char **file,
-			          char *why, size_t whysize)
+			          const ATTACH_NAMES *an,
+			          const char *const digest[2],
+			          const char **file, char *why, size_t whysize)
 {
-    size_t  i, j;
+    size_t  i, j, nn = an->n;
     int     ok;
 
     *file = p->names.n ? p->names.v[0] : NULL;
@@ -133,9 +78,9 @@ int     attach_rule_match(const RULE *r, const MIME_PART *p,
     if (r->exts.n) {
 	for (ok = 0, i = 0; i < nn && !ok; i++)
 	    for (j = 0; j < r->exts.n && !ok; j++)
-		if (strcmp(attach_ext(norm[i]), r->exts.v[j]) == 0) {
+		if (strcmp(attach_ext(an->norm[i]), r->exts.v[j]) == 0) {
 		    ok = 1;
-		    *file = p->names.v[i];
+		    *file = an->orig[i];
 		    snprintf(why, whysize, "extension=%s", r->exts.v[j]);
 		}
 	if (!ok)
@@ -143,10 +88,10 @@ int     attach_rule_match(const RULE *r, const MIME_PART *p,
     }
     if (r->names.n) {
 	for (ok = 0, i = 0; i < nn && !ok; i++)
-	    if (attach_glob_any(&r->names, norm[i])) {
+	    if (attach_glob_any(&r->names, an->norm[i])) {
 		ok = 1;
-		*file = p->names.v[i];
-		snprintf(why, whysize, "name=%s", norm[i]);
+		*file = an->orig[i];
+		snprintf(why, whysize, "name=%s", an->norm[i]);
 	    }
 	if (!ok)
 	    return 0;
@@ -164,9 +109,15 @@ int     attach_rule_match(const RULE *r, const MIME_PART *p,
 	snprintf(why, whysize, "size=%llu", (unsigned long long) size);
     }
     if (r->sha256.n) {
-	if (digest == NULL || !strlist_contains_case(&r->sha256, digest))
+	/* Either reading's digest: what a client saves, what Python does. */
+	for (ok = 0, i = 0; i < 2 && !ok; i++)
+	    if (digest && digest[i]
+		&& strlist_contains_case(&r->sha256, digest[i])) {
+		ok = 1;
+		snprintf(why, whysize, "sha256=%s", digest[i]);
+	    }
+	if (!ok)
 	    return 0;
-	snprintf(why, whysize, "sha256=%s", digest);
     }
     return 1;
 }

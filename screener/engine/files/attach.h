@@ -6,16 +6,21 @@
 #define RS_ATTACH_H
 
 #include <stddef.h>
+#include "filename.h"
 #include "mime_parser.h"
 #include "strlist.h"
 
-#define ATTACH_NAME_MAX 256
+/* Every form every name of a part takes on disk (filename.c). */
+typedef struct ATTACH_NAMES {
+    char    norm[MIME_NAMES_MAX * NAME_VARIANTS][ATTACH_NAME_MAX];
+    const char *orig[MIME_NAMES_MAX * NAME_VARIANTS];   /* p->names.v[] */
+    size_t  n;
+    int     controls;             /* invisible or control chars removed */
+} ATTACH_NAMES;
 
-/* Normalise a decoded (UTF-8) name as Windows would see it: drop every
- * path component, bidi and zero-width control characters, trailing dots
- * and spaces; fold ASCII case.  *controls is set when control characters
- * were removed.  out has ATTACH_NAME_MAX bytes; a longer name keeps its
- * start and its end (the extension). */
+void    attach_names_build(const MIME_PART *p, ATTACH_NAMES *an);
+
+/* The first form of one name (filename_variants()[0]). */
 void    attach_normalise(const char *name, char *out, int *controls);
 
 /* The extension of a normalised name (after the last dot), "" if none. */
@@ -30,12 +35,12 @@ struct RULE;
 int     attach_is_attachment(const MIME_PART *p);
 
 /* Does rule r's attachment condition hold for part p, whose names
- * normalised are norm[0..nn) and whose content digest (lower-case hex)
- * is digest or NULL?  On success *file is the name that matched (or the
- * first) and why says which key decided. */
+ * normalised are an and whose content digests (lower-case hex; the
+ * second of Python's reading where it differs) are digest[0..1] or
+ * NULL?  On success *file is the name that matched (or the first) and
+ * why says which key decided. */
 int     attach_rule_match(const struct RULE *r, const MIME_PART *p,
-			  char norm[][ATTACH_NAME_MAX], size_t nn,
-			  const char *digest, const char **file, char *why,
-			  size_t whysize);
+			  const ATTACH_NAMES *an, const char *const digest[2],
+			  const char **file, char *why, size_t whysize);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * charset.c - iconv-based conversion to UTF-8, streaming and one-shot.
+ * charset.c - iconv-based conversion to UTF-8, streaming and one-shot;
+ * labels are looked up in the WHATWG table first (charset_labels.c).
  */
 #include <config.h>
 
@@ -13,25 +14,61 @@ static const char repl[] = "\xef\xbf\xbd";   /* U+FFFD */
 
 int     charset_is_utf8(const char *cs)
 {
-    return cs == NULL || *cs == 0 || strcasecmp(cs, "utf-8") == 0
-	|| strcasecmp(cs, "utf8") == 0 || strcasecmp(cs, "us-ascii") == 0
-	|| strcasecmp(cs, "ascii") == 0;
+    const char *name;
+
+    if (cs == NULL || *cs == 0 || strcasecmp(cs, "us-ascii") == 0
+	|| strcasecmp(cs, "ascii") == 0 || strcasecmp(cs, "ansi_x3.4-1968") == 0)
+	return 1;
+    return (name = charset_iconv_name(cs)) != NULL && strcmp(name, "UTF-8") == 0;
 }
 
 void    charset_open(CHARSET_CONV *cv, const char *cs)
 {
+    const char *name;
+
     cv->ncarry = 0;
     cv->cd = (iconv_t) -1;
+    cv->sniff = 0;
     if (charset_is_utf8(cs))
 	return;
+    /* The labels clients know first, then whatever iconv knows. */
+    if ((name = charset_iconv_name(cs)) != NULL) {
+	cv->cd = iconv_open("UTF-8", name);
+	cv->sniff = strncmp(name, "UTF-16", 6) == 0;
+	return;
+    }
     cv->cd = iconv_open("UTF-8", cs);
     /* Mislabelled mail is common: some labels iconv lacks are aliases. */
-    if (cv->cd == (iconv_t) -1 && strcasecmp(cs, "x-unknown") != 0) {
-	if (strncasecmp(cs, "x-", 2) == 0)
-	    cv->cd = iconv_open("UTF-8", cs + 2);
-	else if (strcasecmp(cs, "ks_c_5601-1987") == 0)
-	    cv->cd = iconv_open("UTF-8", "CP949");
+    if (cv->cd == (iconv_t) -1 && strcasecmp(cs, "x-unknown") != 0
+	&& strncasecmp(cs, "x-", 2) == 0)
+	cv->cd = iconv_open("UTF-8", cs + 2);
+}
+
+/* UTF-16 labels: a byte order mark decides the byte order (WHATWG, and
+ * Python's utf-16 codec); the first two bytes wait in carry for it. */
+static int sniff_bom(CHARSET_CONV *cv, const char **in, size_t *len)
+{
+    const unsigned char *c = (const unsigned char *) cv->carry;
+    const char *order = NULL;
+
+    while (cv->ncarry < 2 && *len > 0) {
+	cv->carry[cv->ncarry++] = **in;
+	(*in)++;
+	(*len)--;
     }
+    if (cv->ncarry < 2)
+	return 0;
+    cv->sniff = 0;
+    if (c[0] == 0xfe && c[1] == 0xff)
+	order = "UTF-16BE";
+    else if (c[0] == 0xff && c[1] == 0xfe)
+	order = "UTF-16LE";
+    if (order) {
+	iconv_close(cv->cd);
+	cv->cd = iconv_open("UTF-8", order);
+	cv->ncarry = 0;			/* the mark itself is no text */
+    }
+    return 1;
 }
 
 /* Convert as much of in as possible; returns bytes consumed, leaving an
@@ -75,6 +112,8 @@ void    charset_feed(CHARSET_CONV *cv, const char *in, size_t len,
 	    out(ctx, in, len);
 	return;
     }
+    if (cv->sniff && !sniff_bom(cv, &in, &len))
+	return;
     /* Finish a carried partial sequence with the first new bytes. */
     while (cv->ncarry > 0 && len > 0) {
 	size_t  add = sizeof(cv->carry) - cv->ncarry;
@@ -118,7 +157,7 @@ void    charset_close(CHARSET_CONV *cv, TEXT_SINK out, void *ctx)
 {
     if (cv->cd == (iconv_t) -1)
 	return;
-    if (cv->ncarry)
+    if (cv->ncarry && out != NULL)
 	conv_some(cv, cv->carry, cv->ncarry, out, ctx, 1);
     cv->ncarry = 0;
     iconv_close(cv->cd);

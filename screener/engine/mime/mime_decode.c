@@ -4,7 +4,10 @@
  * Base64 is table driven with a four-characters-at-a-time fast path;
  * characters outside the alphabet (line breaks, junk) are skipped, as
  * every mail client does, and a pad ends a quantum, not the data.  QP
- * follows RFC 2045 6.7 leniently: a bad escape is kept literally.
+ * follows RFC 2045 6.7 leniently: a bad escape is kept literally, white
+ * space at the end of a line is deleted (what a client saves).  Python's
+ * email package reads both differently (see DECODER.python): the
+ * engine screens that reading too, with a second decoder.
  * uuencode decodes the lines between each "begin" and "end" and
  * remembers the file names of the begin lines.
  */
@@ -61,6 +64,19 @@ void    decoder_init(DECODER *d, CTE cte)
     d->cte = cte;
 }
 
+void    decoder_init_python(DECODER *d, CTE cte)
+{
+    decoder_init(d, cte);
+    d->python = 1;
+}
+
+/* A pad in Python's reading: the data ends once a pad completes the
+ * quantum (binascii.a2b_base64); an early pad is skipped. */
+static int b64_python_pad(DECODER *d, int n)
+{
+    return n >= 2 && n + ++d->pads >= 4;
+}
+
 static size_t b64_run(DECODER *d, const unsigned char *p, size_t len,
 		              unsigned char *out)
 {
@@ -69,6 +85,8 @@ static size_t b64_run(DECODER *d, const unsigned char *p, size_t len,
     uint32_t acc = d->acc;
     int     n = d->nbits;
 
+    if (d->stopped)
+	return 0;
     while (p < end) {
 	unsigned v;
 
@@ -94,6 +112,20 @@ static size_t b64_run(DECODER *d, const unsigned char *p, size_t len,
 	v = b64[*p++];
 	if (v == B64_BAD)
 	    continue;
+	if (v == B64_PAD && d->python) {
+	    if (!b64_python_pad(d, n))
+		continue;
+	    if (n == 2) {
+		*o++ = (unsigned char) (acc >> 4);
+	    } else {
+		*o++ = (unsigned char) (acc >> 10);
+		*o++ = (unsigned char) (acc >> 2);
+	    }
+	    n = 0;
+	    acc = 0;
+	    d->stopped = 1;
+	    break;
+	}
 	if (v == B64_PAD) {
 	    /* End of a quantum: flush it and go on.  What follows a pad is
 	     * decoded too (concatenated encodings; clients that decode it
@@ -108,6 +140,7 @@ static size_t b64_run(DECODER *d, const unsigned char *p, size_t len,
 	    acc = 0;
 	    continue;
 	}
+	d->pads = 0;
 	acc = (acc << 6) | v;
 	if (++n == 4) {
 	    *o++ = (unsigned char) (acc >> 16);
@@ -133,81 +166,127 @@ int     hex_digit(int c)
     return -1;
 }
 
+/* White space before the end of a line (and before its CR) goes, down
+ * to keep: what was decoded from escapes or precedes a '=' stays. */
+static unsigned char *qp_trim(unsigned char *keep, unsigned char *o)
+{
+    unsigned char *q = o;
+    int     cr = 0;
+
+    if (q > keep && q[-1] == '\r') {
+	q--;
+	cr = 1;
+    }
+    while (q > keep && (q[-1] == ' ' || q[-1] == '\t'))
+	q--;
+    if (cr)
+	*q++ = '\r';
+    return q;
+}
+
+/* At a chunk end, hold back what may yet be trailing white space. */
+static unsigned char *qp_hold(DECODER *d, unsigned char *keep,
+			              unsigned char *o)
+{
+    unsigned char *q = o;
+
+    if (q > keep && q[-1] == '\r')
+	q--;
+    while (q > keep && (q[-1] == ' ' || q[-1] == '\t')
+	   && (size_t) (o - q) < QP_HOLD_MAX)
+	q--;
+    d->qp_nhold = (size_t) (o - q);
+    memcpy(d->qp_hold, q, d->qp_nhold);
+    return q;
+}
+
+/* After "=": returns the new output end. */
+static unsigned char *qp_escape(DECODER *d, unsigned char c,
+				        const unsigned char **pp,
+				        unsigned char *o)
+{
+    switch (d->qp) {
+    case 1:					/* after '=' */
+	if (c == '\n') {
+	    d->qp = 0;				/* soft line break */
+	} else if (c == '\r') {
+	    d->qp = 3;
+	} else if ((c == ' ' || c == '\t') && !d->python) {
+	    d->qp = 4;				/* "=   \n": padded soft break */
+	} else if (hex_digit(c) >= 0) {
+	    d->qp_first = c;
+	    d->qp = 2;
+	} else {
+	    *o++ = '=';
+	    d->qp = 0;
+	    if (c != '=' || !d->python)
+		(*pp)--;			/* c is plain text */
+	}
+	break;
+    case 2:					/* after "=X" */
+	if (hex_digit(c) >= 0) {
+	    *o++ = (unsigned char) (hex_digit(d->qp_first) * 16
+				    + hex_digit(c));
+	    d->qp = 0;
+	} else {
+	    *o++ = '=';
+	    *o++ = d->qp_first;
+	    d->qp = 0;
+	    (*pp)--;
+	}
+	break;
+    case 3:					/* after "=\r" */
+	d->qp = 0;
+	if (c != '\n')
+	    (*pp)--;				/* lone CR: a break all the same */
+	break;
+    case 4:					/* "= " ... */
+	if (c == '\n')
+	    d->qp = 0;
+	else if (c != ' ' && c != '\t' && c != '\r') {
+	    /* Not a soft break after all; the spaces are lost, which
+	     * only matters to white-space-normalised matching. */
+	    *o++ = '=';
+	    *o++ = ' ';
+	    d->qp = 0;
+	    (*pp)--;
+	}
+	break;
+    }
+    return o;
+}
+
 static size_t qp_run(DECODER *d, const unsigned char *p, size_t len,
 		             unsigned char *out)
 {
     const unsigned char *end = p + len;
-    unsigned char *o = out;
+    unsigned char *o = out, *keep = out;
 
+    memcpy(o, d->qp_hold, d->qp_nhold);
+    o += d->qp_nhold;
+    d->qp_nhold = 0;
     while (p < end) {
-	unsigned char c;
-
 	if (d->qp == 0) {
-	    /* Plain text up to the next '=' in one copy. */
-	    const unsigned char *eq = memchr(p, '=', (size_t) (end - p));
-	    size_t  n = (size_t) ((eq ? eq : end) - p);
-
-	    memcpy(o, p, n);
-	    o += n;
-	    p += n;
-	    if (eq) {
-		p++;
+	    /* Plain text up to the next '=' or line end. */
+	    while (p < end && *p != '=' && *p != '\n')
+		*o++ = *p++;
+	    if (p == end)
+		break;
+	    if (*p++ == '\n') {
+		if (!d->python)
+		    o = qp_trim(keep, o);
+		*o++ = '\n';
+	    } else {
 		d->qp = 1;
 	    }
+	    keep = o;
 	    continue;
 	}
-	c = *p++;
-	switch (d->qp) {
-	case 1:				/* after '=' */
-	    if (c == '\n') {
-		d->qp = 0;		/* soft line break */
-	    } else if (c == '\r') {
-		d->qp = 3;
-	    } else if (c == ' ' || c == '\t') {
-		d->qp = 4;		/* "=   \n": padded soft break */
-	    } else if (hex_digit(c) >= 0) {
-		d->qp_first = c;
-		d->qp = 2;
-	    } else {
-		*o++ = '=';
-		*o++ = c;
-		d->qp = 0;
-	    }
-	    break;
-	case 2:				/* after "=X" */
-	    if (hex_digit(c) >= 0) {
-		*o++ = (unsigned char) (hex_digit(d->qp_first) * 16
-					+ hex_digit(c));
-	    } else {
-		*o++ = '=';
-		*o++ = d->qp_first;
-		if (c == '=') {
-		    d->qp = 1;
-		    break;
-		}
-		*o++ = c;
-	    }
-	    d->qp = 0;
-	    break;
-	case 3:				/* after "=\r" */
-	    d->qp = 0;
-	    if (c != '\n')
-		p--;			/* lone CR: a break all the same */
-	    break;
-	case 4:				/* "= " ... */
-	    if (c == '\n')
-		d->qp = 0;
-	    else if (c != ' ' && c != '\t' && c != '\r') {
-		/* Not a soft break after all; the spaces are lost, which
-		 * only matters to white-space-normalised matching. */
-		*o++ = '=';
-		*o++ = ' ';
-		d->qp = 0;
-		p--;
-	    }
-	    break;
-	}
+	o = qp_escape(d, *p++, &p, o);
+	keep = o;
     }
+    if (!d->python && d->qp == 0)
+	o = qp_hold(d, keep, o);
     return (size_t) (o - out);
 }
 
@@ -315,7 +394,11 @@ size_t  decoder_finish(DECODER *d, unsigned char *out)
 	d->nbits = 0;
 	break;
     case CTE_QP:
-	if (d->qp == 1 || d->qp == 4) {
+	/* The last line's trailing white space goes too. */
+	memcpy(out, d->qp_hold, d->qp_nhold);
+	n = (size_t) (qp_trim(out, out + d->qp_nhold) - out);
+	d->qp_nhold = 0;
+	if ((d->qp == 1 && !d->python) || d->qp == 4) {
 	    out[n++] = '=';
 	} else if (d->qp == 2) {
 	    out[n++] = '=';

@@ -14,6 +14,9 @@
  * the boundary string is content.  The innermost boundary is tried
  * first; an outer boundary also ends every inner part whose close
  * delimiter is missing.  LF-only line ends are accepted everywhere.
+ * A line that is a delimiter for one client reading and not another
+ * (padding Thunderbird strips and Python keeps, the boundary as Python's
+ * default policy decodes it) is a limit: two trees cannot both be read.
  */
 #include <config.h>
 
@@ -26,36 +29,75 @@
 
 /* Delimiters. */
 
+/* After "--boundary": 1 a delimiter (*close for "--"), 0 content, -1
+ * a delimiter for Thunderbird only (padded with \v or \f, which it
+ * strips and Python does not).  CR is padding for both (Python also
+ * ends a line at a lone CR). */
+static int delim_rest(const char *rest, size_t rl, int *close)
+{
+    size_t  i;
+
+    *close = 0;
+    if (rl >= 2 && rest[0] == '-' && rest[1] == '-') {
+	*close = 1;
+	rest += 2;
+	rl -= 2;
+    }
+    for (i = 0; i < rl && (rest[i] == ' ' || rest[i] == '\t'
+			   || rest[i] == '\r'); i++)
+	 /* void */ ;
+    if (i == rl)
+	return 1;
+    for (; i < rl && (rest[i] == ' ' || rest[i] == '\t' || rest[i] == '\r'
+		      || rest[i] == '\v' || rest[i] == '\f'); i++)
+	 /* void */ ;
+    return i == rl ? -1 : 0;
+}
+
+/* A delimiter of another reading of some open boundary (mime_fields.c)
+ * that is none of ours: two trees. */
+static int shadow_delimiter(MIME_PARSER *mp, const char *l, size_t len)
+{
+    int     k, i, close;
+
+    for (k = mp->nfr - 1; k >= 0; k--) {
+	FRAME  *f = &mp->fr[k];
+
+	if (f->blen == 0 || f->state == F_EPILOGUE)
+	    continue;
+	for (i = 0; i < f->nshadow; i++)
+	    if (len - 2 >= f->slen[i]
+		&& memcmp(l + 2, f->shadow[i], f->slen[i]) == 0
+		&& delim_rest(l + 2 + f->slen[i], len - 2 - f->slen[i],
+			      &close) != 0)
+		return 1;
+    }
+    return 0;
+}
+
 static int match_boundary(MIME_PARSER *mp, const char *l, size_t len,
 			          int *close)
 {
-    int     k;
+    int     k, r;
 
     if (len < 3 || l[0] != '-' || l[1] != '-')
 	return -1;
     for (k = mp->nfr - 1; k >= 0; k--) {
 	FRAME  *f = &mp->fr[k];
-	const char *rest;
-	size_t  rl, i;
-	int     c = 0;
 
 	if (f->blen == 0 || f->state == F_EPILOGUE || len - 2 < f->blen
 	    || memcmp(l + 2, f->boundary, f->blen) != 0)
 	    continue;
-	rest = l + 2 + f->blen;
-	rl = len - 2 - f->blen;
-	if (rl >= 2 && rest[0] == '-' && rest[1] == '-') {
-	    c = 1;
-	    rest += 2;
-	    rl -= 2;
-	}
-	for (i = 0; i < rl && (rest[i] == ' ' || rest[i] == '\t'); i++)
-	     /* void */ ;
-	if (i == rl) {
-	    *close = c;
+	r = delim_rest(l + 2 + f->blen, len - 2 - f->blen, close);
+	if (r > 0)
 	    return k;
+	if (r < 0) {
+	    mp_limit_hit(mp, "ambiguous");
+	    return -1;
 	}
     }
+    if (shadow_delimiter(mp, l, len))
+	mp_limit_hit(mp, "ambiguous");
     return -1;
 }
 
@@ -93,20 +135,6 @@ static void delimiter(MIME_PARSER *mp, int k, int close)
 
 /* Header lines. */
 
-/* field-name *WSP ":" (RFC 5322 4.5.8 obsolete syntax, which Postfix
- * and mail clients accept: "Content-Type : multipart/mixed" is one). */
-static int valid_field_name(const char *l, size_t len)
-{
-    size_t  i, n;
-
-    for (i = 0; i < len && l[i] != ':' && l[i] != ' ' && l[i] != '\t'; i++)
-	if (l[i] < ' ' || l[i] >= 127)
-	    return 0;
-    for (n = i; i < len && (l[i] == ' ' || l[i] == '\t'); i++)
-	 /* void */ ;
-    return n > 0 && i < len && l[i] == ':';
-}
-
 static void content_line(MIME_PARSER *mp, const char *l, size_t len,
 			         int eol);
 
@@ -142,7 +170,7 @@ static void header_line(MIME_PARSER *mp, const char *l, size_t len, int eol)
     mp_flush_field(mp, f);
     if (mp->dead)
 	return;
-    if (!valid_field_name(l, len)) {
+    if (!mp_valid_field_name(l, len)) {
 	/* Not a header field: the body starts here (no blank line). */
 	if (f == mp->fr && !mp->root_body) {
 	    mp->root_body = 1;
@@ -151,6 +179,8 @@ static void header_line(MIME_PARSER *mp, const char *l, size_t len, int eol)
 	mp_headers_done(mp, f, 1);
 	if (mp->dead)
 	    return;
+	if (f == mp_top(mp) && (f->state == F_BODY || f->state == F_PREAMBLE))
+	    f->hdr_shadow = 1;
 	if (mp_top(mp)->state == F_HEADERS)
 	    header_line(mp, l, len, eol);
 	else
@@ -231,10 +261,12 @@ static const char *feed_candidate(MIME_PARSER *mp, const char *p,
 	    len--;
 	    eol = 2;
 	}
-	if ((k = match_boundary(mp, mp->lb, len, &close)) >= 0)
+	if ((k = match_boundary(mp, mp->lb, len, &close)) >= 0) {
 	    delimiter(mp, k, close);
-	else
+	} else {
 	    content_line(mp, mp->lb, len, eol);
+	    mp_shadow_line(mp, mp_top(mp), mp->lb, len);
+	}
 	return p;
     }
     if (mp->lbn == LB_MAX) {
@@ -246,6 +278,7 @@ static const char *feed_candidate(MIME_PARSER *mp, const char *p,
 	    return end;
 	}
 	/* Too long for a delimiter: plain content, the line goes on. */
+	mp_shadow_long(mp, mp_top(mp), mp->lb, mp->lbn);
 	mp->candidate = 0;
 	mp_flush_pending_eol(mp);
 	mp->line_len = mp->lbn;
@@ -264,7 +297,7 @@ static const char *feed_content(MIME_PARSER *mp, const char *p,
 				        const char *end)
 {
     const char *run = p, *nl, *e;
-    int     bounds = have_boundaries(mp);
+    int     bounds = have_boundaries(mp), every = mp_top(mp)->hdr_shadow;
 
     for (;;) {
 	nl = memchr(p, '\n', (size_t) (end - p));
@@ -290,7 +323,7 @@ static const char *feed_content(MIME_PARSER *mp, const char *p,
 	    return end;
 	}
 	mp->line_len = 0;
-	if (nl + 1 < end && (nl[1] != '-' || !bounds)) {
+	if (nl + 1 < end && (nl[1] != '-' || !bounds) && !every) {
 	    p = nl + 1;
 	    continue;
 	}
@@ -340,7 +373,7 @@ void    mime_feed(MIME_PARSER *mp, const void *buf, size_t len)
 	    mp->at_line_start = 0;
 	    mp->line_start_off = mp->off;
 	    mp->line_len = 0;
-	    if (*p == '-' && have_boundaries(mp)) {
+	    if ((*p == '-' && have_boundaries(mp)) || f->hdr_shadow) {
 		mp->candidate = 1;
 		mp->lbn = 0;
 		continue;
@@ -374,10 +407,12 @@ void    mime_finish(MIME_PARSER *mp)
 	mp->candidate = 0;
 	if (len > 0 && mp->lb[len - 1] == '\r')
 	    len--;
-	if ((k = match_boundary(mp, mp->lb, len, &close)) >= 0)
+	if ((k = match_boundary(mp, mp->lb, len, &close)) >= 0) {
 	    delimiter(mp, k, close);
-	else
+	} else {
 	    content_line(mp, mp->lb, mp->lbn, 0);
+	    mp_shadow_line(mp, mp_top(mp), mp->lb, len);
+	}
     }
     if (mp->pending_cr)
 	mp_emit(mp, "\r", 1);

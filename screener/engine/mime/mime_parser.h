@@ -43,6 +43,9 @@ typedef struct MIME_PART {
     int     in_encoded;           /* inside such a message: offsets are
 				   * not body offsets */
     int     has_type;             /* Content-Type was given */
+    int     dual;                 /* message/<unknown>: a text part that
+				   * is also parsed as a message (clients
+				   * show the text, Python the message) */
     uint64_t start, end;          /* body offsets (start: headers) */
     uint64_t size;                /* decoded bytes (when decoded) */
     uint64_t text_len;            /* UTF-8 bytes given to text() */
@@ -61,6 +64,11 @@ typedef struct MIME_CALLBACKS {
     void    (*text) (void *ctx, MIME_PART *p, const char *buf, size_t len);
     void    (*part_end) (void *ctx, MIME_PART *p);
     void    (*limit) (void *ctx, const char *what);
+    /* Python's reading of the decoded data of a want_data part where it
+     * differs from data(): first once with buf NULL ("it equals what
+     * data() has had so far"), then its bytes from there on. */
+    void    (*data_alt) (void *ctx, MIME_PART *p, const char *buf,
+			         size_t len);
 } MIME_CALLBACKS;
 
 typedef struct MIME_PARSER MIME_PARSER;

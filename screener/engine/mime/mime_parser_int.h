@@ -1,7 +1,7 @@
 /*
  * mime_parser_int.h - the MIME parser's private state, shared by
- * mime_parser.c (line machine, delimiters) and mime_part.c (part life
- * cycle, header fields, content delivery).
+ * mime_parser.c (line machine, delimiters), mime_part.c (part life
+ * cycle, content delivery) and mime_fields.c (header fields).
  */
 #ifndef RS_MIME_PARSER_INT_H
 #define RS_MIME_PARSER_INT_H
@@ -11,6 +11,7 @@
 
 #define LB_MAX  1024              /* candidate delimiter line head */
 #define DCHUNK  8192              /* decode in pieces of this size */
+#define MIME_SHADOWS 3            /* boundaries of other readings */
 
 enum { F_HEADERS, F_BODY, F_PREAMBLE, F_EPILOGUE, F_MESSAGE };
 
@@ -26,6 +27,17 @@ typedef struct FRAME {
     size_t  nheaders;
     int     got_cte, got_disp;
     int     conflict;             /* two types, boundaries or encodings */
+    /* The boundary as other readings have it (RFC 822 comments, RFC
+     * 2047): a line that is a delimiter only for one of them makes two
+     * MIME trees, which is a limit ("ambiguous"). */
+    char    shadow[MIME_SHADOWS][MIME_BOUNDARY_MAX + 1];
+    size_t  slen[MIME_SHADOWS];
+    int     nshadow;
+    /* A header line without a colon ended this part's header for us and
+     * Python; Thunderbird reads on to the blank line, so the fields it
+     * still finds there are read as well (mime_fields.c). */
+    int     hdr_shadow;
+    size_t  shadow_lines, shadow_bytes;
 } FRAME;
 
 struct MIME_PARSER {
@@ -56,7 +68,13 @@ struct MIME_PARSER {
     char   *field;
     size_t  flen, fcap;
     int     have_field;
+    int     shadow_field;         /* field holds a hdr_shadow field */
+    int     in_dual;              /* inside a part read both as text and
+				   * as a message */
     DECODER dec;
+    DECODER adec;                 /* Python's reading, for digests */
+    int     alt_on, alt_forked;
+    unsigned char abuf[DCHUNK + DECODE_SLACK];
     CHARSET_CONV conv;
     int     conv_open;
     unsigned char dbuf[DCHUNK + DECODE_SLACK];
@@ -68,11 +86,18 @@ FRAME  *mp_top(MIME_PARSER *mp);
 FRAME  *mp_push_frame(MIME_PARSER *mp, const char *path, uint64_t start);
 void    mp_emit(MIME_PARSER *mp, const char *buf, size_t len);
 void    mp_flush_pending_eol(MIME_PARSER *mp);
+void    mp_add_name(MIME_PARSER *mp, FRAME *f, const char *v);
 void    mp_process_field(MIME_PARSER *mp, FRAME *f, const char *name,
 			 const char *value);
 void    mp_flush_field(MIME_PARSER *mp, FRAME *f);
 void    mp_field_append(MIME_PARSER *mp, const char *s, size_t n);
 void    mp_headers_done(MIME_PARSER *mp, FRAME *f, int may_push);
+/* A complete body line of a part in hdr_shadow mode; a line too long
+ * to see whole; the end of the part. */
+void    mp_shadow_line(MIME_PARSER *mp, FRAME *f, const char *l, size_t len);
+void    mp_shadow_long(MIME_PARSER *mp, FRAME *f, const char *l, size_t len);
+void    mp_shadow_end(MIME_PARSER *mp, FRAME *f);
+int     mp_valid_field_name(const char *l, size_t len);
 void    mp_close_top(MIME_PARSER *mp, uint64_t end);
 
 #endif

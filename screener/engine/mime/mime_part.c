@@ -1,9 +1,15 @@
 /*
- * mime_part.c - the MIME parser's part life cycle: frames, header fields
- * (Content-Type, -Disposition, -Transfer-Encoding and every name they
- * give), the decision what a part is once its header ends, and the
- * delivery of decoded content (CTE decoder, then charset conversion for
- * text) to the callbacks.
+ * mime_part.c - the MIME parser's part life cycle: frames, the decision
+ * what a part is once its header ends (header fields are read in
+ * mime_fields.c), and the delivery of decoded content (CTE decoder, then
+ * charset conversion for text) to the callbacks.
+ *
+ * Types as Thunderbird shows them: message/rfc822, message/global and
+ * message/news are attached messages; any other message type is text to a
+ * client and a message to Python's email package, so it is both (a text
+ * part whose content also feeds a nested parser); application/pgp is
+ * text.  Digests see Python's reading of the decoded data too (the
+ * second decoder, data_alt).
  */
 #include <config.h>
 
@@ -97,6 +103,7 @@ static MIME_PARSER *sub_parser(MIME_PARSER *mp, const MIME_PART *p)
     sub->partsp = mp->partsp;
     sub->depth_base = p->depth;
     sub->encoded = 1;
+    sub->in_dual = mp->in_dual || p->dual;
     snprintf(path, sizeof(path), "%s.1", p->path);
     if ((root = mp_push_frame(sub, path, 0)) != NULL)
 	root->part.in_message = 1;
@@ -146,12 +153,27 @@ static void deliver(MIME_PARSER *mp, FRAME *f, const unsigned char *d,
     f->part.size += n;
     if (mp->sub) {
 	mime_feed(mp->sub, (const char *) d, n);
-	return;
+	if (!f->part.dual)
+	    return;
     }
     if (f->part.want_data)
 	mp->cb->data(mp->ctx, &f->part, (const char *) d, n);
     if (f->part.want_text && mp->conv_open)
 	charset_feed(&mp->conv, (const char *) d, n, text_out, mp);
+}
+
+/* Python's reading, given to data_alt only once it differs (the main
+ * reading's data of this chunk, dbuf[0..dn), is not delivered yet). */
+static void alt_out(MIME_PARSER *mp, FRAME *f, size_t an, size_t dn)
+{
+    if (!mp->alt_forked) {
+	if (an == dn && memcmp(mp->abuf, mp->dbuf, dn) == 0)
+	    return;
+	mp->alt_forked = 1;
+	mp->cb->data_alt(mp->ctx, &f->part, NULL, 0);
+    }
+    if (an)
+	mp->cb->data_alt(mp->ctx, &f->part, (const char *) mp->abuf, an);
 }
 
 void    mp_emit(MIME_PARSER *mp, const char *buf, size_t len)
@@ -163,10 +185,13 @@ void    mp_emit(MIME_PARSER *mp, const char *buf, size_t len)
     if (!f->part.want_decode && !f->part.want_text && !f->part.want_data)
 	return;
     while (len > 0) {
-	size_t  n = len < DCHUNK ? len : DCHUNK;
+	size_t  n = len < DCHUNK ? len : DCHUNK, dn;
 
-	deliver(mp, f, mp->dbuf, decoder_run(&mp->dec,
-				(const unsigned char *) buf, n, mp->dbuf));
+	dn = decoder_run(&mp->dec, (const unsigned char *) buf, n, mp->dbuf);
+	if (mp->alt_on)
+	    alt_out(mp, f, decoder_run(&mp->adec, (const unsigned char *) buf,
+				       n, mp->abuf), dn);
+	deliver(mp, f, mp->dbuf, dn);
 	buf += n;
 	len -= n;
     }
@@ -180,142 +205,11 @@ void    mp_flush_pending_eol(MIME_PARSER *mp)
     mp->pending_eol = 0;
 }
 
-/* Header fields. */
-
-typedef struct PCTX {
-    MIME_PARSER *mp;
-    FRAME  *f;
-} PCTX;
-
-/* Every name counts: one we could not keep might be the one a client
- * shows, so more than MIME_NAMES_MAX is a limit, not a silent drop. */
-static void add_name(MIME_PARSER *mp, FRAME *f, const char *v)
+static int is_message_type(const char *type)
 {
-    if (*v == 0)
-	return;
-    if (f->part.names.n >= MIME_NAMES_MAX) {
-	mp_limit_hit(mp, "names");
-	return;
-    }
-    strlist_add(&f->part.names, v);
-}
-
-static void ctype_param(void *ctx, const char *name, const char *value)
-{
-    FRAME  *f = ((PCTX *) ctx)->f;
-
-    if (strcmp(name, "name") == 0) {
-	add_name(((PCTX *) ctx)->mp, f, value);
-    } else if (strcmp(name, "charset") == 0 && !f->part.charset[0]) {
-	mp_copy_str(f->part.charset, sizeof(f->part.charset), value);
-    } else if (strcmp(name, "boundary") == 0) {
-	size_t  l = strlen(value);
-
-	if (f->bparam > 0 || f->long_boundary) {
-	    /* A second, different boundary: clients pick one or the other. */
-	    if (f->long_boundary || strcmp(value, f->boundary) != 0)
-		f->conflict = 1;
-	} else if (l > 0 && l <= MIME_BOUNDARY_MAX) {
-	    memcpy(f->boundary, value, l + 1);
-	    f->bparam = l;
-	} else if (l > MIME_BOUNDARY_MAX) {
-	    f->long_boundary = 1;
-	}
-    }
-}
-
-static void disp_param(void *ctx, const char *name, const char *value)
-{
-    FRAME  *f = ((PCTX *) ctx)->f;
-
-    if (strcmp(name, "filename") == 0)
-	add_name(((PCTX *) ctx)->mp, f, value);
-}
-
-static void no_param(void *ctx, const char *name, const char *value)
-{
-}
-
-void    mp_process_field(MIME_PARSER *mp, FRAME *f, const char *name,
-			          const char *value)
-{
-    PCTX    pc;
-    char    tok[128];
-
-    if (++f->nheaders > mp->lim.max_headers) {
-	mp_limit_hit(mp, "headers");
-	return;
-    }
-    mp->cb->header(mp->ctx, &f->part, name, value);
-    pc.mp = mp;
-    pc.f = f;
-    if (strcasecmp(name, "Content-Type") == 0) {
-	if (mime_parse_params(value, tok, sizeof(tok), ctype_param, &pc) < 0) {
-	    mp_limit_hit(mp, "parameters");
-	    return;
-	}
-	if (!f->part.has_type) {
-	    f->part.has_type = 1;
-	    mp_copy_str(f->part.type, sizeof(f->part.type), tok);
-	} else if (*tok && strcmp(tok, f->part.type) != 0) {
-	    f->conflict = 1;
-	}
-    } else if (strcasecmp(name, "Content-Disposition") == 0) {
-	if (mime_parse_params(value, tok, sizeof(tok), disp_param, &pc) < 0) {
-	    mp_limit_hit(mp, "parameters");
-	    return;
-	}
-	if (!f->got_disp) {
-	    f->got_disp = 1;
-	    mp_copy_str(f->part.disposition, sizeof(f->part.disposition), tok);
-	}
-    } else if (strcasecmp(name, "Content-Transfer-Encoding") == 0) {
-	(void) mime_parse_params(value, tok, sizeof(tok), no_param, NULL);
-	if (!f->got_cte) {
-	    f->got_cte = 1;
-	    f->part.cte = cte_by_name(tok);
-	} else if (cte_by_name(tok) != f->part.cte) {
-	    f->conflict = 1;
-	}
-    }
-    /* Fields that disagree on the structure or the encoding: which one a
-     * client believes differs, and the other reading could hide parts or
-     * text.  Refuse rather than guess. */
-    if (f->conflict)
-	mp_limit_hit(mp, "ambiguous");
-}
-
-void    mp_flush_field(MIME_PARSER *mp, FRAME *f)
-{
-    char   *colon, *v, *e;
-
-    if (!mp->have_field)
-	return;
-    mp->have_field = 0;
-    mp->field[mp->flen] = 0;
-    if ((colon = strchr(mp->field, ':')) == NULL)
-	return;
-    *colon = 0;
-    for (e = colon; e > mp->field && (e[-1] == ' ' || e[-1] == '\t');)
-	*--e = 0;
-    for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
-	 /* void */ ;
-    hdr_unfold(v);
-    for (e = v + strlen(v); e > v && (e[-1] == ' ' || e[-1] == '\t');)
-	*--e = 0;
-    mp_process_field(mp, f, mp->field, v);
-}
-
-void    mp_field_append(MIME_PARSER *mp, const char *s, size_t n)
-{
-    if (mp->flen + n > mp->lim.max_header_size) {
-	mp_limit_hit(mp, "header_size");
-	return;
-    }
-    if (mp->flen + n + 1 > mp->fcap)
-	mp->field = mygrow(mp->field, &mp->fcap, mp->flen + n + 1, 1);
-    memcpy(mp->field + mp->flen, s, n);
-    mp->flen += n;
+    return strcmp(type, "message/rfc822") == 0
+	|| strcmp(type, "message/global") == 0
+	|| strcmp(type, "message/news") == 0;
 }
 
 void    mp_headers_done(MIME_PARSER *mp, FRAME *f, int may_push)
@@ -352,9 +246,7 @@ void    mp_headers_done(MIME_PARSER *mp, FRAME *f, int may_push)
 	mp->cb->part_begin(mp->ctx, p);
 	return;
     }
-    if ((strcmp(p->type, "message/rfc822") == 0
-	 || strcmp(p->type, "message/global") == 0)
-	&& p->cte == CTE_IDENTITY) {
+    if (is_message_type(p->type) && p->cte == CTE_IDENTITY) {
 	char    path[MIME_PATH_MAX + 4];
 	FRAME  *child;
 
@@ -369,24 +261,38 @@ void    mp_headers_done(MIME_PARSER *mp, FRAME *f, int may_push)
 	return;
     }
     p->is_leaf = 1;
+    p->dual = strncmp(p->type, "message/", 8) == 0 && !is_message_type(p->type)
+	&& strcmp(p->type, "message/delivery-status") != 0;
     p->is_text = strncmp(p->type, "text/", 5) == 0
-	|| strncmp(p->type, "multipart/", 10) == 0;
+	|| strncmp(p->type, "multipart/", 10) == 0
+	|| strncmp(p->type, "message/", 8) == 0
+	|| strcmp(p->type, "application/pgp") == 0;
     /* An encoded attached message is decoded and parsed all the same:
      * clients show its parts, so rules must see them. */
-    p->encoded_message = strcmp(p->type, "message/rfc822") == 0
-	|| strcmp(p->type, "message/global") == 0;
+    p->encoded_message = is_message_type(p->type) || p->dual;
     p->is_message = p->encoded_message;
+    if (p->dual && mp->in_dual) {
+	/* Its text and its message inside another such part's: the
+	 * screening of both readings cannot nest. */
+	mp_limit_hit(mp, "ambiguous");
+	return;
+    }
     f->state = F_BODY;
     mp->cb->part_begin(mp->ctx, p);
     if (p->encoded_message) {
 	p->want_decode = 1;
-	p->want_text = p->want_data = 0;
+	if (!p->dual)
+	    p->want_text = p->want_data = 0;
 	if (may_push)
 	    mp->sub = sub_parser(mp, p);
 	if (mp->dead)
 	    return;
     }
     decoder_init(&mp->dec, p->cte);
+    mp->alt_on = p->want_data && (p->cte == CTE_BASE64 || p->cte == CTE_QP);
+    mp->alt_forked = 0;
+    if (mp->alt_on)
+	decoder_init_python(&mp->adec, p->cte);
     if (p->want_text) {
 	charset_open(&mp->conv, p->charset);
 	mp->conv_open = 1;
@@ -403,8 +309,11 @@ void    mp_close_top(MIME_PARSER *mp, uint64_t end)
     if (f->state == F_BODY && !mp->dead) {
 	if (f->part.want_decode || f->part.want_text || f->part.want_data) {
 	    n = decoder_finish(&mp->dec, mp->dbuf);
+	    if (mp->alt_on)
+		alt_out(mp, f, decoder_finish(&mp->adec, mp->abuf), n);
 	    deliver(mp, f, mp->dbuf, n);
 	}
+	mp->alt_on = 0;
 	if (mp->conv_open) {
 	    charset_close(&mp->conv, text_out, mp);
 	    mp->conv_open = 0;
@@ -413,7 +322,7 @@ void    mp_close_top(MIME_PARSER *mp, uint64_t end)
 	    int     k;
 
 	    for (k = 0; k < mp->dec.uu_nnames; k++)
-		add_name(mp, f, mp->dec.uu_name[k]);
+		mp_add_name(mp, f, mp->dec.uu_name[k]);
 	    if (mp->dec.uu_more)
 		mp_limit_hit(mp, "names");
 	}
@@ -424,6 +333,7 @@ void    mp_close_top(MIME_PARSER *mp, uint64_t end)
 	    mp->sub = NULL;
 	}
     }
+    mp_shadow_end(mp, f);
     f->part.end = end;
     if (!mp->dead)
 	mp->cb->part_end(mp->ctx, &f->part);
