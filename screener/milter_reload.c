@@ -102,11 +102,12 @@ int     reload_now(void)
     cfg_errs_init(&errs, conf_path);
     fresh = sconf_load(conf_path, &errs);
     if (fresh == NULL) {
+	int     count = errs.count;       /* cfg_errs_free() clears it */
+
 	cfg_errs_log(&errs);
 	cfg_errs_free(&errs);
 	msg_error("reload of %s failed (%d error%s); keeping the rules "
-		  "loaded before", conf_path, errs.count,
-		  errs.count == 1 ? "" : "s");
+		  "loaded before", conf_path, count, count == 1 ? "" : "s");
 	return -1;
     }
     cfg_errs_free(&errs);

@@ -498,6 +498,15 @@ void    sconf_rules_load(SCONF *c, const config_setting_t *list, CFG_ERRS *e)
 	    owner[nw++] = i;
 	}
     c->automaton = ac_build(words, owner, nw);
+    if (c->automaton == NULL && nw > 0) {
+	size_t  bytes = 0;
+
+	for (i = 0; i < nw; i++)
+	    bytes += strlen(words[i]);
+	cfg_err(e, list, "keywords: too many to build (%zu words, %zu bytes "
+		"in all; the automaton would exceed %u states x byte classes)",
+		nw, bytes, (unsigned) AC_MAX_CELLS);
+    }
     myfree(words);
     myfree(owner);
     if (e->count == 0)

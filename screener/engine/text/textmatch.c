@@ -61,8 +61,16 @@ AC_AUTOMATON *ac_build(char **words, const size_t *owner, size_t n)
 	total += strlen(words[i]);
     }
 
-    /* Trie as a dense goto table (-1: none). */
+    /* Trie as a dense goto table (-1: none).  It and the DFA have states
+     * x classes entries (states at most total + 1): refuse (NULL) a rule
+     * set too large to build, never exit.  AC_MAX_CELLS < AC_OUT keeps
+     * every premultiplied row offset below the AC_OUT bit. */
     cap_states = total + 1;
+    if (cap_states > AC_MAX_CELLS / ac->ncls) {
+	strlist_free(&ac->pats);
+	myfree(ac);
+	return NULL;
+    }
     go = mymalloc(cap_states * ac->ncls * sizeof(*go));
     memset(go, 0xff, cap_states * ac->ncls * sizeof(*go));
     cnt = mycalloc(cap_states, sizeof(*cnt));
@@ -172,8 +180,6 @@ AC_AUTOMATON *ac_build(char **words, const size_t *owner, size_t n)
 	}
     }
     ac->nstates = nst;
-    if ((uint64_t) nst * ac->ncls >= AC_OUT)
-	msg_fatal("keyword automaton too large: %zu states", nst);
     /* White space collapse built in: a state reached by a space stays
      * where it is on further spaces. */
     for (i = 0; i < nst; i++)

@@ -54,7 +54,10 @@ int     utf8_fold2(unsigned *lead, unsigned *cont);
 		      || (b) == 0xce || (b) == 0xd0)
 
 /* Build over words[i] owned by rules owner[i] (n entries, already
- * normalised with keyword_normalise()). NULL when n == 0. */
+ * normalised with keyword_normalise()). NULL when n == 0, or when the
+ * words would need more than AC_MAX_CELLS states x byte classes (the
+ * caller refuses such a rule set). */
+#define AC_MAX_CELLS (1u << 25)
 AC_AUTOMATON *ac_build(char **words, const size_t *owner, size_t n);
 void    ac_free(AC_AUTOMATON *ac);
 
