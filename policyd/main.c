@@ -6,7 +6,9 @@
  * pidfile set in the config); drop privileges; serve.  -t checks the
  * config and what a start or reload will meet (runcheck.h).
  * SIGHUP reloads the rules (a broken file keeps the old ones); SIGTERM
- * and SIGINT stop cleanly.
+ * and SIGINT stop cleanly.  At exit the UNIX socket policyd bound is
+ * removed - the one it bound, not the one a reload may have named, and
+ * only while it is still that socket.
  */
 #include <config.h>
 
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -27,6 +30,7 @@
 #include "prules.h"
 #include "pserver.h"
 #include "runcheck.h"
+#include "pstore.h"
 
 #define DEF_CONFIG SYSCONFDIR "/relayscreen/policyd.conf"
 
@@ -80,11 +84,12 @@ int     main(int argc, char **argv)
     int     check = 0, foreground = 0, to_stderr, ch, lfd;
     CFG_ERRS e;
     PCONF  *conf;
-    PRATES  rates;
     char    err[256];
     uid_t   uid = (uid_t) -1;
     gid_t   gid = (gid_t) -1;
     char   *pidfile = NULL;
+    char   *bound = NULL;
+    struct stat bound_st;
 
     while ((ch = getopt_long(argc, argv, "c:ftvhV", long_opts, NULL)) != -1) {
 	switch (ch) {
@@ -159,6 +164,9 @@ int     main(int argc, char **argv)
     if ((lfd = server_listen(conf->listen, conf->socket_mode, uid, gid,
 			     err, sizeof(err))) < 0)
 	msg_fatal("listen: %s", err);
+    if (strncmp(conf->listen, "unix:", 5) == 0
+	&& lstat(conf->listen + 5, &bound_st) == 0)
+	bound = mystrdup(conf->listen + 5);
     if (!foreground)
 	daemon_detach();
     /* -f (systemd): a pidfile only when the config asks for one */
@@ -171,21 +179,26 @@ int     main(int argc, char **argv)
     }
     drop_privileges(conf->user, conf->group);
     daemon_signals();
-    prates_init(&rates, conf->rate_table_size);
+    pclock_init();
     msg_info("listening on %s (%zu listeners, %zu hosted domains)",
 	     conf->listen, conf->nlisteners, conf->hosted.count);
 
     /* Reloads replace conf, so keep our own copy of the pidfile name. */
     if (pidfile)
 	pidfile = mystrdup(pidfile);
-    server_run(lfd, &conf, &rates, path);
+    server_run(lfd, &conf, path);
 
     close(lfd);
-    if (strncmp(conf->listen, "unix:", 5) == 0)
-	(void) unlink(conf->listen + 5);
+    if (bound) {
+	struct stat st;
+
+	if (lstat(bound, &st) == 0 && S_ISSOCK(st.st_mode)
+	    && st.st_dev == bound_st.st_dev && st.st_ino == bound_st.st_ino)
+	    (void) unlink(bound);
+	myfree(bound);
+    }
     pidfile_remove(pidfile);
     myfree(pidfile);
-    prates_free(&rates);
     pconf_free(conf);
     msg_info("stopped");
     return 0;

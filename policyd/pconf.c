@@ -228,42 +228,6 @@ static void load_daemon(PCONF *c, const config_setting_t *root, CFG_ERRS *e)
     }
 }
 
-static void load_rate(PRATE *r, const config_setting_t *parent,
-		              const char *key, CFG_ERRS *e)
-{
-    static const char *const keys[] = {"messages", "recipients", NULL};
-    config_setting_t *g = NULL;
-    long long n;
-
-    if (cfg_get_group(parent, key, &g, e) <= 0)
-	return;
-    cfg_check_keys(g, keys, e);
-    if (cfg_get_int(g, "messages", 0, 100000000, &n, e) > 0)
-	r->messages = (long) n;
-    if (cfg_get_int(g, "recipients", 0, 100000000, &n, e) > 0)
-	r->recipients = (long) n;
-}
-
-static void load_rates(PCONF *c, const config_setting_t *root, CFG_ERRS *e)
-{
-    static const char *const keys[] = {"window", "table_size", "sasl_user",
-    "client", NULL};
-    config_setting_t *g = NULL;
-    long long n;
-
-    c->rate_window = 3600;
-    c->rate_table_size = 100000;
-    if (cfg_get_group(root, "rate_limits", &g, e) <= 0)
-	return;
-    cfg_check_keys(g, keys, e);
-    if (cfg_get_int(g, "window", 1, 7 * 86400, &n, e) > 0)
-	c->rate_window = (int) n;
-    if (cfg_get_int(g, "table_size", 16, 10000000, &n, e) > 0)
-	c->rate_table_size = (size_t) n;
-    load_rate(&c->rate_user, g, "sasl_user", e);
-    load_rate(&c->rate_client, g, "client", e);
-}
-
 static void load_listener(PLISTENER *l, config_setting_t *g, CFG_ERRS *e)
 {
     static const char *const keys[] = {"relay", "auth", "tls",
@@ -416,7 +380,7 @@ PCONF  *pconf_load(const char *path, CFG_ERRS *e)
 	myfree(c->relay_reject_text);
 	c->relay_reject_text = mystrdup(s);
     }
-    load_rates(c, root, e);
+    pconf_load_rates(c, root, e);
     load_listeners(c, root, e);
     config_destroy(&cf);
     if (e->count > before) {
@@ -441,6 +405,7 @@ void    pconf_free(PCONF *c)
     strset_free(&c->hosted);
     strset_free(&c->logins);
     myfree(c->relay_reject_text);
+    pconf_free_rates(c);
     myfree(c->listen);
     myfree(c->user);
     myfree(c->group);

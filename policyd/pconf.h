@@ -46,6 +46,24 @@ typedef struct PRATE {
     long    recipients;
 } PRATE;
 
+/* Where the rate counters live (rate_limits.store). */
+typedef enum { STORE_MEMORY, STORE_REDIS } RATE_STORE;
+/* What a decision does when Redis cannot answer in time. */
+typedef enum { STORE_ERR_DEFER, STORE_ERR_MEMORY } STORE_ERR_MODE;
+
+/* rate_limits.redis = { ... } (pconf_rate.c) */
+#define REDIS_PREFIX_MAX 64
+#define REDIS_PASSWORD_MAX 512
+typedef struct PREDIS_CONF {
+    char   *server;               /* as written, for the log */
+    char   *host;                 /* IP literal, NULL for a UNIX socket */
+    int     port;
+    char   *unix_path;            /* NULL for TCP */
+    char   *password;             /* from password_file; NULL: no AUTH */
+    int     timeout_ms;           /* per request */
+    char   *key_prefix;
+} PREDIS_CONF;
+
 typedef struct PCONF {
     char   *path;
     /* policyd = { ... } */
@@ -65,11 +83,15 @@ typedef struct PCONF {
     char   *relay_reject_text;    /* with %r for the recipient */
     PLISTENER *listeners;
     size_t  nlisteners;
-    /* rate_limits = { ... } */
+    /* rate_limits = { ... } (pconf_rate.c) */
     int     rate_window;          /* seconds */
     PRATE   rate_user;
     PRATE   rate_client;
+    PRATE   rate_domain;          /* envelope sender's domain */
     size_t  rate_table_size;      /* entries per table */
+    RATE_STORE rate_store;
+    STORE_ERR_MODE on_store_error;
+    PREDIS_CONF redis;
 } PCONF;
 
 /* Load and check a file; NULL with errors in e. */
@@ -77,5 +99,11 @@ PCONF  *pconf_load(const char *path, CFG_ERRS *e);
 void    pconf_free(PCONF *c);
 
 const PLISTENER *pconf_listener(const PCONF *c, const char *name);
+
+/* pconf_rate.c: the rate_limits group. */
+void    pconf_load_rates(PCONF *c, const config_setting_t *root, CFG_ERRS *e);
+void    pconf_free_rates(PCONF *c);
+/* Same Redis connection settings (a reload keeps the connection)? */
+int     pconf_redis_same(const PREDIS_CONF *a, const PREDIS_CONF *b);
 
 #endif

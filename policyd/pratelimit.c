@@ -1,5 +1,5 @@
 /*
- * pratelimit.c - bounded LRU tables of fixed-window counters.
+ * pratelimit.c - bounded LRU tables of sliding-window counters.
  */
 #include <config.h>
 
@@ -69,10 +69,41 @@ static void evict(RATE_TABLE *t)
     t->evictions++;
 }
 
-RATE_ENT *rate_lookup(RATE_TABLE *t, const char *key, time_t now, int window)
+int64_t rate_slot_ms(int window_s)
+{
+    int64_t ms = (int64_t) window_s * 1000 / RATE_SLOTS;
+
+    return ms > 0 ? ms : 1;
+}
+
+/* Forget the slots that left the window between e->head and cur. */
+static void advance(RATE_ENT *e, int64_t cur)
+{
+    int64_t s;
+
+    if (cur <= e->head)
+	return;
+    if (cur - e->head >= RATE_RING) {
+	memset(e->ring, 0, sizeof(e->ring));
+	e->sum[0] = e->sum[1] = 0;
+    } else {
+	for (s = e->head + 1; s <= cur; s++) {
+	    uint32_t *slot = e->ring[s % RATE_RING];
+
+	    e->sum[0] -= slot[0];
+	    e->sum[1] -= slot[1];
+	    slot[0] = slot[1] = 0;
+	}
+    }
+    e->head = cur;
+}
+
+RATE_ENT *rate_lookup(RATE_TABLE *t, const char *key, int64_t now_ms,
+		              int64_t slot_ms)
 {
     size_t  len = strnlen(key, RATE_KEY_MAX);
     size_t  b = strset_hash(key, len) & (t->size - 1);
+    int64_t cur = (now_ms < 0 ? 0 : now_ms) / slot_ms;
     RATE_ENT *e;
 
     for (e = t->tab[b]; e; e = e->hnext)
@@ -83,7 +114,7 @@ RATE_ENT *rate_lookup(RATE_TABLE *t, const char *key, time_t now, int window)
 	    evict(t);
 	e = mycalloc(1, sizeof(*e) + len + 1);
 	memcpy(e->key, key, len);
-	e->start = now;
+	e->head = cur;
 	e->hnext = t->tab[b];
 	t->tab[b] = e;
 	t->count++;
@@ -91,27 +122,26 @@ RATE_ENT *rate_lookup(RATE_TABLE *t, const char *key, time_t now, int window)
 	lru_unlink(t, e);
     }
     lru_front(t, e);
-    /* A clock step backwards also starts a new window. */
-    if (now - e->start >= window || now < e->start) {
-	e->start = now;
-	e->messages = e->recipients = 0;
-    }
+    advance(e, cur);
     return e;
 }
 
-RATE_VERDICT rate_check(const RATE_ENT *e, long max_messages,
-			        long max_recipients, int new_message)
+int     rate_over(const RATE_ENT *e, long max_msgs, long max_rcpts,
+		          int msgs, int rcpts)
 {
-    if (new_message && max_messages > 0 && e->messages + 1 > max_messages)
-	return RATE_OVER_MESSAGES;
-    if (max_recipients > 0 && e->recipients + 1 > max_recipients)
-	return RATE_OVER_RECIPIENTS;
-    return RATE_OK;
+    if (msgs && max_msgs > 0 && (long) e->sum[RATE_MSGS] + msgs > max_msgs)
+	return RATE_MSGS + 1;
+    if (rcpts && max_rcpts > 0 && (long) e->sum[RATE_RCPTS] + rcpts > max_rcpts)
+	return RATE_RCPTS + 1;
+    return 0;
 }
 
-void    rate_count(RATE_ENT *e, int new_message)
+void    rate_add(RATE_ENT *e, int msgs, int rcpts)
 {
-    if (new_message)
-	e->messages++;
-    e->recipients++;
+    uint32_t *slot = e->ring[e->head % RATE_RING];
+
+    slot[RATE_MSGS] += (uint32_t) msgs;
+    slot[RATE_RCPTS] += (uint32_t) rcpts;
+    e->sum[RATE_MSGS] += (uint32_t) msgs;
+    e->sum[RATE_RCPTS] += (uint32_t) rcpts;
 }

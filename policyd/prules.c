@@ -7,9 +7,9 @@
  * STARTTLS and AUTH have not happened yet.  In every later state (and in
  * any state this code does not know: fail closed) the TLS and AUTH rules
  * hold; the recipient and rate checks run at RCPT.  Messages are counted
- * at the RCPT of the first recipient (recipient_count=0), recipients at
- * each accepted RCPT, so only smtpd_recipient_restrictions needs the
- * policy service.
+ * at the first RCPT of each message (its "instance") that passes,
+ * recipients at each RCPT that passes, so only
+ * smtpd_recipient_restrictions needs the policy service.
  */
 #include <config.h>
 
@@ -34,18 +34,7 @@
 #define R_NO_RCPT       "550 5.1.3 Bad recipient address syntax"
 #define R_RATE_MSGS     "450 4.7.1 Message rate limit exceeded, try again later"
 #define R_RATE_RCPTS    "452 4.7.1 Recipient rate limit exceeded, try again later"
-
-void    prates_init(PRATES *r, size_t max)
-{
-    rate_init(&r->users, max);
-    rate_init(&r->clients, max);
-}
-
-void    prates_free(PRATES *r)
-{
-    rate_free(&r->users);
-    rate_free(&r->clients);
-}
+#define R_RATE_STORE    "451 4.3.0 Rate limit store unavailable, try again later"
 
 const PLISTENER *policy_listener(const PCONF *c, const PREQ *r)
 {
@@ -196,47 +185,8 @@ static int has_sender_state(const char *state)
 	|| strcasecmp(state, "END-OF-MESSAGE") == 0;
 }
 
-static void rate_decide(const PCONF *c, PRATES *rates, const PREQ *r,
-			        time_t now, PDECISION *d)
-{
-    const char *user = preq_get(r, PA_SASL_USERNAME);
-    const char *client = preq_get(r, PA_CLIENT_ADDRESS);
-    int     newmsg = atoi(preq_get(r, PA_RECIPIENT_COUNT)) == 0;
-    RATE_ENT *ue = NULL, *ce = NULL;
-    RATE_VERDICT v;
-
-    if (*user && (c->rate_user.messages || c->rate_user.recipients)) {
-	ue = rate_lookup(&rates->users, user, now, c->rate_window);
-	v = rate_check(ue, c->rate_user.messages, c->rate_user.recipients, newmsg);
-	if (v == RATE_OVER_MESSAGES) {
-	    set(d, "rate_user_messages", R_RATE_MSGS);
-	    return;
-	}
-	if (v == RATE_OVER_RECIPIENTS) {
-	    set(d, "rate_user_recipients", R_RATE_RCPTS);
-	    return;
-	}
-    }
-    if (*client && (c->rate_client.messages || c->rate_client.recipients)) {
-	ce = rate_lookup(&rates->clients, client, now, c->rate_window);
-	v = rate_check(ce, c->rate_client.messages, c->rate_client.recipients, newmsg);
-	if (v == RATE_OVER_MESSAGES) {
-	    set(d, "rate_client_messages", R_RATE_MSGS);
-	    return;
-	}
-	if (v == RATE_OVER_RECIPIENTS) {
-	    set(d, "rate_client_recipients", R_RATE_RCPTS);
-	    return;
-	}
-    }
-    if (ue)
-	rate_count(ue, newmsg);
-    if (ce)
-	rate_count(ce, newmsg);
-}
-
-void    policy_decide(const PCONF *c, PRATES *rates, const PREQ *r,
-		              time_t now, PDECISION *d)
+int     policy_check(const PCONF *c, const PSESSION *s, const PREQ *r,
+		             PDECISION *d, RATE_QUERY *q)
 {
     const PLISTENER *l;
     const char *state = preq_get(r, PA_PROTOCOL_STATE);
@@ -249,19 +199,20 @@ void    policy_decide(const PCONF *c, PRATES *rates, const PREQ *r,
     strcpy(d->action, "DUNNO");
 
     /* Fail closed: a listener we do not know gets a temporary error. */
+    q->n = 0;
     if ((l = policy_listener(c, r)) == NULL) {
 	d->warn = 1;
 	set(d, "unknown_listener", R_TEMP_CONFIG);
-	return;
+	return 0;
     }
     d->listener = l->name;
     if (l->nclients
 	&& !cidr_match_any(l->clients, l->nclients, preq_get(r, PA_CLIENT_ADDRESS))) {
 	set(d, "client_not_allowed", R_CLIENT);
-	return;
+	return 0;
     }
     if (early_state(state))
-	return;
+	return 0;
 
     /* TLS before anything else: TLS-before-AUTH holds even if smtpd's
      * own smtpd_tls_auth_only was edited away. */
@@ -272,69 +223,96 @@ void    policy_decide(const PCONF *c, PRATES *rates, const PREQ *r,
 		set(d, "auth_without_tls", R_STARTTLS);
 	    } else
 		set(d, "tls_required", R_STARTTLS);
-	    return;
+	    return 0;
 	}
     } else {
 	if (l->min_cipher_bits
 	    && atoi(preq_get(r, PA_ENCRYPTION_KEYSIZE)) < l->min_cipher_bits) {
 	    set(d, "cipher_too_weak", R_CIPHER);
-	    return;
+	    return 0;
 	}
 	if (l->min_tls_version != TLSV_NONE) {
 	    TLS_VERSION v = tls_version_parse(tlsproto);
 
 	    if (v == TLSV_UNKNOWN || v < l->min_tls_version) {
 		set(d, "tls_version_too_old", R_TLSVER);
-		return;
+		return 0;
 	    }
 	}
     }
     if (*user && l->auth == AUTH_DENY) {
 	set(d, "auth_denied", R_AUTH_DENIED);
-	return;
+	return 0;
     }
     if (!*user && l->auth == AUTH_REQUIRE) {
 	set(d, "auth_required", R_AUTH_REQUIRED);
-	return;
+	return 0;
     }
     if (*user && l->sender_login == SLOGIN_MATCH && has_sender_state(state)
 	&& !sender_login_ok(c, user, preq_get(r, PA_SENDER))) {
 	set(d, "sender_login_mismatch", R_SENDER_LOGIN);
-	return;
+	return 0;
     }
     if (strcasecmp(state, "RCPT") != 0)
-	return;
+	return 0;
 
     rcpt = preq_get(r, PA_RECIPIENT);
     if (*rcpt == 0) {
 	set(d, "recipient_missing", R_NO_RCPT);
-	return;
+	return 0;
     }
     /* RFC 5321 4.5.1: <postmaster> without a domain must be accepted;
-     * smtpd's own restrictions still apply to it. */
+     * smtpd's own restrictions still apply to it, and so do the rate
+     * limits: it is no way around them. */
     if (strcasecmp(rcpt, "postmaster") == 0)
-	return;
-    if (addr_has_routing(rcpt)) {
-	relay_refuse(d, c, "recipient_routing", rcpt);
-	return;
-    }
-    switch (l->relay) {
-    case RELAY_ANYWHERE:
 	relay_ok = 1;
-	break;
-    case RELAY_AUTHENTICATED:
-	relay_ok = *user || rcpt_is_hosted(c, rcpt);
-	break;
-    default:
-	relay_ok = rcpt_is_hosted(c, rcpt);
-	break;
+    else if (addr_has_routing(rcpt)) {
+	relay_refuse(d, c, "recipient_routing", rcpt);
+	return 0;
+    } else {
+	switch (l->relay) {
+	case RELAY_ANYWHERE:
+	    relay_ok = 1;
+	    break;
+	case RELAY_AUTHENTICATED:
+	    relay_ok = *user || rcpt_is_hosted(c, rcpt);
+	    break;
+	default:
+	    relay_ok = rcpt_is_hosted(c, rcpt);
+	    break;
+	}
     }
     if (!relay_ok) {
 	relay_refuse(d, c, "relay_denied", rcpt);
-	return;
+	return 0;
     }
-    if (l->rate_limit)
-	rate_decide(c, rates, r, now, d);
+    return l->rate_limit && rate_query_build(c, s, r, q) > 0;
+}
+
+void    policy_rate_result(PSESSION *s, const PREQ *r, const RATE_QUERY *q,
+			           RATE_RESULT res, PDECISION *d)
+{
+    switch (res.status) {
+    case RATE_PASS:
+	rate_session_counted(s, r, q);
+	break;
+    case RATE_OVER:
+	set(d, rate_reason(q, res), res.dim == RATE_MSGS ? R_RATE_MSGS : R_RATE_RCPTS);
+	break;
+    default:
+	/* Not a warning per request: the store logs its state changes. */
+	set(d, "rate_store_error", R_RATE_STORE);
+	break;
+    }
+}
+
+void    policy_decide(const PCONF *c, PRATES *rates, PSESSION *s,
+		              const PREQ *r, int64_t now_ms, PDECISION *d)
+{
+    RATE_QUERY q;
+
+    if (policy_check(c, s, r, d, &q))
+	policy_rate_result(s, r, &q, rate_mem_decide(rates, &q, now_ms), d);
 }
 
 void    policy_log(const PREQ *r, const PDECISION *d)

@@ -10,19 +10,13 @@
 #ifndef RS_PRULES_H
 #define RS_PRULES_H
 
-#include <time.h>
+#include <stdint.h>
 
 #include "pconf.h"
 #include "preq.h"
-#include "pratelimit.h"
+#include "prate.h"
 
 #define ACTION_MAX 600
-
-/* Rate counters survive reloads: they live beside the config. */
-typedef struct PRATES {
-    RATE_TABLE users;
-    RATE_TABLE clients;
-} PRATES;
 
 typedef struct PDECISION {
     char    action[ACTION_MAX];   /* text after "action=" */
@@ -31,11 +25,18 @@ typedef struct PDECISION {
     int     warn;                 /* a misconfiguration: log as warning */
 } PDECISION;
 
-void    prates_init(PRATES *r, size_t max);
-void    prates_free(PRATES *r);
-
-void    policy_decide(const PCONF *c, PRATES *rates, const PREQ *r,
-		              time_t now, PDECISION *d);
+/* Every rule but the rate limits.  Returns 1 when the request passed
+ * them and the rate limits must decide: *q holds the query, to be
+ * answered by a store and given to policy_rate_result(). */
+int     policy_check(const PCONF *c, const PSESSION *s, const PREQ *r,
+		             PDECISION *d, RATE_QUERY *q);
+/* Apply a store's answer (a store error defers, 451 4.3.0); on a pass,
+ * the message is remembered as counted in s. */
+void    policy_rate_result(PSESSION *s, const PREQ *r, const RATE_QUERY *q,
+			           RATE_RESULT res, PDECISION *d);
+/* Both, with the memory store: the whole decision at once. */
+void    policy_decide(const PCONF *c, PRATES *rates, PSESSION *s,
+		              const PREQ *r, int64_t now_ms, PDECISION *d);
 /* Log a non-pass decision (one kvlog line); no-op for a pass. */
 void    policy_log(const PREQ *r, const PDECISION *d);
 

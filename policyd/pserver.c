@@ -9,6 +9,13 @@
  * a reply.  Once a second, a sweep closes connections idle longer than
  * idle_timeout and those that started a request (or a reply) and did not
  * finish it within request_timeout.
+ *
+ * A request the rate store must decide may wait for Redis: the
+ * connection then stops reading (its parsed request stays in place in
+ * the parser buffer) until the store answers, which it does within
+ * timeout_ms; replies stay in request order.  The Redis connection's
+ * descriptor is on the same epoll set (predis_loop.h), and the loop
+ * wakes for the store's deadlines.
  */
 #include <config.h>
 
@@ -33,12 +40,16 @@
 #include "mymalloc.h"
 #include "preq.h"
 #include "pserver.h"
+#include "pstore.h"
 
 #define OUT_MAX     4096          /* reply bytes held per connection */
 #define REPLY_MAX   (ACTION_MAX + 16)
 #define MAX_EVENTS  256
 
+typedef struct SERVER SERVER;
+
 typedef struct CONN {
+    SERVER *s;
     int     fd;
     unsigned long id;
     PPARSER p;
@@ -47,9 +58,14 @@ typedef struct CONN {
     time_t  last;                 /* last request completed / accepted */
     time_t  started;              /* first byte of a pending request/reply */
     int     events;               /* EPOLLIN/EPOLLOUT now registered */
+    PSESSION sess;                /* the message counted last */
+    PREDIS_REQ *pending;          /* waiting for the rate store */
+    PREQ    req;                  /* ... with this request, */
+    PDECISION d;                  /* its decision so far */
+    RATE_QUERY q;                 /* and its rate query */
 } CONN;
 
-typedef struct SERVER {
+struct SERVER {
     int     ep;
     int     lfd;
     int     lfd_paused;
@@ -61,8 +77,9 @@ typedef struct SERVER {
     unsigned long malformed;
     time_t  last_full_warn;
     PCONF **confp;
-    PRATES *rates;
-} SERVER;
+    PLOOP   loop;
+    PSTORE  store;
+};
 
 /* ---- listening socket ------------------------------------------------ */
 
@@ -175,6 +192,8 @@ static void conn_log(const CONN *c, const char *event, const char *reason)
 
 static void conn_close(SERVER *s, CONN *c)
 {
+    pstore_cancel(c->pending);
+    c->pending = NULL;
     epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     s->conns[c->fd] = NULL;
@@ -220,15 +239,48 @@ static int conn_flush(CONN *c)
     return 0;
 }
 
-/* Answer every complete request while there is room.  -1: close. */
+/* The reply for a decided request; the request leaves the buffer. */
+static void conn_answer(SERVER *s, CONN *c, const PREQ *req,
+			        const PDECISION *d, time_t now)
+{
+    policy_log(req, d);
+    c->outlen += (size_t) snprintf(c->out + c->outlen, OUT_MAX - c->outlen,
+				   "action=%s\n\n", d->action);
+    preq_consume(&c->p);
+    s->requests++;
+    c->last = now;
+    c->started = preq_partial(&c->p) ? now : 0;
+}
+
+static int conn_process(SERVER *s, CONN *c, time_t now);
+
+/* The rate store answered c's pending request. */
+static void conn_rate_done(void *ctx, RATE_RESULT res)
+{
+    CONN   *c = ctx;
+    SERVER *s = c->s;
+    time_t  now = time(NULL);
+
+    c->pending = NULL;
+    res = pstore_on_error(&s->store, *s->confp, &c->q, res);
+    policy_rate_result(&c->sess, &c->req, &c->q, res, &c->d);
+    conn_answer(s, c, &c->req, &c->d, now);
+    if (conn_process(s, c, now) < 0)
+	conn_close(s, c);
+}
+
+/* Answer every complete request while there is room and no request
+ * waits for the store.  -1: close. */
 static int conn_process(SERVER *s, CONN *c, time_t now)
 {
     PREQ    req;
     PDECISION d;
+    RATE_QUERY q;
+    RATE_RESULT res;
     const char *why;
     int     rc;
 
-    while (c->outlen + REPLY_MAX <= OUT_MAX) {
+    while (c->pending == NULL && c->outlen + REPLY_MAX <= OUT_MAX) {
 	if ((rc = preq_next(&c->p, &req, &why)) == 0)
 	    break;
 	if (rc < 0) {
@@ -237,21 +289,25 @@ static int conn_process(SERVER *s, CONN *c, time_t now)
 	    (void) conn_flush(c);
 	    return -1;
 	}
-	policy_decide(*s->confp, s->rates, &req, now, &d);
-	policy_log(&req, &d);
-	c->outlen += (size_t) snprintf(c->out + c->outlen, OUT_MAX - c->outlen,
-				       "action=%s\n\n", d.action);
-	preq_consume(&c->p);
-	s->requests++;
-	c->last = now;
-	c->started = preq_partial(&c->p) ? now : 0;
+	if (policy_check(*s->confp, &c->sess, &req, &d, &q)) {
+	    if (!pstore_ask(&s->store, *s->confp, &q, conn_rate_done, c,
+			    &c->pending, &res)) {
+		c->req = req;
+		c->d = d;
+		c->q = q;
+		break;
+	    }
+	    policy_rate_result(&c->sess, &req, &q, res, &d);
+	}
+	conn_answer(s, c, &req, &d, now);
     }
     if (c->outlen && conn_flush(c) < 0)
 	return -1;
     if (c->outlen && c->started == 0)
 	c->started = now;
-    /* Stop reading while replies back up; resume when they drain. */
-    conn_events(s, c, c->outlen ? EPOLLOUT : EPOLLIN);
+    /* Stop reading while replies back up or the store decides; resume
+     * when they drain. */
+    conn_events(s, c, c->outlen ? EPOLLOUT : c->pending ? 0 : EPOLLIN);
     return 0;
 }
 
@@ -332,6 +388,7 @@ static void accept_all(SERVER *s, time_t now)
 	    memset(s->conns + old, 0, (s->nslots - old) * sizeof(*s->conns));
 	}
 	c = mycalloc(1, sizeof(*c));
+	c->s = s;
 	c->fd = fd;
 	c->id = ++s->next_id;
 	c->last = now;
@@ -359,7 +416,7 @@ static void sweep(SERVER *s, time_t now)
     for (i = 0; i < s->nslots; i++) {
 	CONN   *c = s->conns[i];
 
-	if (c == NULL)
+	if (c == NULL || c->pending)
 	    continue;
 	if (c->started && now - c->started > cf->request_timeout) {
 	    s->malformed++;
@@ -389,6 +446,7 @@ static void reload(SERVER *s, const char *path)
 		     "still listening on %s", n->listen, (*s->confp)->listen);
 	if (n->rate_table_size != (*s->confp)->rate_table_size)
 	    msg_warn("reload: rate_limits.table_size takes a restart");
+	pstore_reconfigure(&s->store, *s->confp, n);
 	pconf_free(*s->confp);
 	*s->confp = n;
 	msg_info("reloaded %s", path);
@@ -396,7 +454,7 @@ static void reload(SERVER *s, const char *path)
     cfg_errs_free(&e);
 }
 
-void    server_run(int lfd, PCONF **confp, PRATES *rates, const char *config_path)
+void    server_run(int lfd, PCONF **confp, const char *config_path)
 {
     SERVER  s;
     struct epoll_event ev, evs[MAX_EVENTS];
@@ -406,9 +464,10 @@ void    server_run(int lfd, PCONF **confp, PRATES *rates, const char *config_pat
     memset(&s, 0, sizeof(s));
     s.lfd = lfd;
     s.confp = confp;
-    s.rates = rates;
     if ((s.ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
 	msg_fatal("epoll_create1: %s", strerror(errno));
+    ploop_init(&s.loop, s.ep);
+    pstore_init(&s.store, *confp, &s.loop);
     memset(&ev, 0, sizeof(ev));
     ev.events = EPOLLIN;
     ev.data.fd = lfd;
@@ -416,14 +475,16 @@ void    server_run(int lfd, PCONF **confp, PRATES *rates, const char *config_pat
 	msg_fatal("epoll_ctl: %s", strerror(errno));
 
     while (!daemon_stop) {
-	int     n, k;
+	int     n, k, wait;
 	time_t  now;
 
 	if (daemon_reload) {
 	    daemon_reload = 0;
 	    reload(&s, config_path);
 	}
-	n = epoll_wait(s.ep, evs, MAX_EVENTS, 1000);
+	if ((wait = pstore_timeout(&s.store)) < 0 || wait > 1000)
+	    wait = 1000;
+	n = epoll_wait(s.ep, evs, MAX_EVENTS, wait);
 	if (n < 0 && errno != EINTR)
 	    msg_fatal("epoll_wait: %s", strerror(errno));
 	now = time(NULL);
@@ -435,13 +496,23 @@ void    server_run(int lfd, PCONF **confp, PRATES *rates, const char *config_pat
 		accept_all(&s, now);
 		continue;
 	    }
+	    if (ploop_dispatch(&s.loop, fd, evs[k].events))
+		continue;
 	    if ((size_t) fd >= s.nslots || (c = s.conns[fd]) == NULL)
 		continue;
+	    if (c->pending && !(evs[k].events & EPOLLOUT)) {
+		/* Not reading meanwhile (the buffer must stay put): only
+		 * a reset gets here. */
+		if (evs[k].events & (EPOLLERR | EPOLLHUP))
+		    conn_close(&s, c);
+		continue;
+	    }
 	    if (evs[k].events & EPOLLOUT)
 		conn_writable(&s, c, now);
 	    else
 		conn_readable(&s, c, now);
 	}
+	pstore_tick(&s.store);
 	if (now != last_sweep) {
 	    last_sweep = now;
 	    sweep(&s, now);
@@ -454,6 +525,7 @@ void    server_run(int lfd, PCONF **confp, PRATES *rates, const char *config_pat
     for (i = 0; i < s.nslots; i++)
 	if (s.conns[i])
 	    conn_close(&s, s.conns[i]);
+    pstore_free(&s.store);
     myfree(s.conns);
     close(s.ep);
 }

@@ -20,8 +20,8 @@ int     server_listen(const char *spec, int mode, uid_t uid, gid_t gid,
 		              char *err, size_t errlen);
 
 /* Serve until daemon_stop.  On daemon_reload, re-read config_path and
- * swap it in when it loads cleanly; otherwise keep *confp and log why. */
-void    server_run(int lfd, PCONF **confp, PRATES *rates,
-		           const char *config_path);
+ * swap it in when it loads cleanly; otherwise keep *confp and log why.
+ * The rate store (pstore.h) lives here: its counters survive reloads. */
+void    server_run(int lfd, PCONF **confp, const char *config_path);
 
 #endif

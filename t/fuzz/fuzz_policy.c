@@ -36,6 +36,7 @@ static const char conf_text[] =
 
 static PCONF *conf;
 static PRATES rates;
+static PSESSION sess;
 
 static void setup(void)
 {
@@ -64,7 +65,7 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     PDECISION d;
     const char *why;
     size_t  step, off;
-    time_t  now = 1000000;
+    int64_t now = 1000000000;
     int     r = 0;
 
     if (conf == NULL)
@@ -82,7 +83,7 @@ int     LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    break;
 	while ((r = preq_next(&p, &req, &why)) == 1) {
 	    memset(&d, 0, sizeof(d));
-	    policy_decide(conf, &rates, &req, now++, &d);
+	    policy_decide(conf, &rates, &sess, &req, now++, &d);
 	    /* one reply line, always set: no injected second line */
 	    if (d.action[0] == 0 || strpbrk(d.action, "\r\n") != NULL)
 		abort();

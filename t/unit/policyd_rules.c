@@ -1,7 +1,8 @@
 /*
  * policyd_rules.c - unit tests of policyd.conf loading and of every relay
  * rule: listener selection, hosted-domain matching, routing in recipient
- * addresses, AUTH, TLS, client lists, sender login, rate limits.
+ * addresses, AUTH, TLS, client lists, sender login (the rate limits
+ * are in policyd_rates.c).
  */
 #include <config.h>
 
@@ -72,10 +73,11 @@ static const char *BASECONF =
 
 static PCONF *conf;
 static PRATES rates;
+static PSESSION sess;
 static PDECISION dec;
 
 /* Decide a request built from "name=value" strings (NULL-terminated). */
-static const char *decide_at(time_t now, const char *first, ...)
+static const char *decide_at(int64_t now, const char *first, ...)
 {
     char    buf[8192];
     PPARSER p;
@@ -99,7 +101,7 @@ static const char *decide_at(time_t now, const char *first, ...)
 	preq_free(&p);
 	return "PARSE ERROR";
     }
-    policy_decide(conf, &rates, &r, now, &dec);
+    policy_decide(conf, &rates, &sess, &r, now * 1000, &dec);
     preq_free(&p);
     return dec.action;
 }
@@ -110,6 +112,7 @@ static void reset_rates(void)
 {
     prates_free(&rates);
     prates_init(&rates, conf->rate_table_size);
+    memset(&sess, 0, sizeof(sess));
 }
 
 #define decide(...) (reset_rates(), decide_at(1000, __VA_ARGS__, (const char *) 0))
@@ -374,79 +377,6 @@ static void test_sender_login(void)
 	   "sender login checked at MAIL state too");
 }
 
-static void test_rates(void)
-{
-#define MSG(now, user, count) decide_at(now, SUB, TLS, "sasl_username=" user, \
-	"sender=" user, "recipient=r@outside.example", "recipient_count=" count, \
-	(const char *) 0)
-    is_str(MSG(2000, "ann@example.com", "0"), "DUNNO", "rate: message 1");
-    is_str(MSG(2001, "ann@example.com", "0"), "DUNNO", "rate: message 2");
-    is_str(MSG(2002, "ann@example.com", "0"),
-	   "450 4.7.1 Message rate limit exceeded, try again later", "rate: message 3 deferred");
-    is_str(dec.reason, "rate_user_messages", "rate_user_messages reason");
-    is_str(MSG(2003, "ann@example.com", "1"), "DUNNO",
-	   "rate: more recipients of the current message still pass");
-    is_str(MSG(2003, "ben@example.com", "0"), "DUNNO", "rate: another user unaffected");
-    is_str(MSG(2004, "ann@example.com", "2"), "DUNNO", "rate: recipient 4");
-    is_str(MSG(2004, "ann@example.com", "3"), "DUNNO", "rate: recipient 5");
-    is_str(MSG(2004, "ann@example.com", "4"),
-	   "452 4.7.1 Recipient rate limit exceeded, try again later",
-	   "rate: recipient 6 deferred");
-    is_str(MSG(2061, "ann@example.com", "0"), "DUNNO", "rate: new window resets");
-    /* Refused recipients are not counted. */
-    decide_at(3000, SUB, TLS, "sasl_username=cat@example.com", "sender=cat@example.com",
-	      "recipient=a%b@outside.example", "recipient_count=0", (const char *) 0);
-    decide_at(3000, SUB, TLS, "sasl_username=cat@example.com", "sender=cat@example.com",
-	      "recipient=a%b@outside.example", "recipient_count=0", (const char *) 0);
-    is_str(MSG(3000, "cat@example.com", "0"), "DUNNO",
-	   "rate: refused recipients did not count");
-    /* Per-client message limit (4) on the public listener. */
-    {
-	int     i;
-	const char *last = NULL;
-
-	for (i = 0; i < 5; i++)
-	    last = decide_at(4000, PUB, "recipient=u@example.com", "recipient_count=0",
-			     (const char *) 0);
-	is_str(last, "450 4.7.1 Message rate limit exceeded, try again later",
-	       "rate: 5th message from one client deferred");
-	is_str(dec.reason, "rate_client_messages", "rate_client_messages reason");
-	is_str(decide_at(4000, "policy_context=public", "protocol_state=RCPT",
-			 "client_address=198.51.100.99", "recipient=u@example.com",
-			 "recipient_count=0", (const char *) 0),
-	       "DUNNO", "rate: other client unaffected");
-	for (i = 0; i < 10; i++)
-	    last = decide_at(4000, "policy_context=internal", "protocol_state=RCPT",
-			     "client_address=10.1.1.25", "recipient=u@outside.example",
-			     "recipient_count=0", (const char *) 0);
-	is_str(last, "DUNNO", "rate: listener with rate_limit = false is exempt");
-    }
-}
-
-static void test_table(void)
-{
-    RATE_TABLE t;
-    RATE_ENT *e;
-    char    key[32];
-    int     i;
-
-    rate_init(&t, 16);
-    for (i = 0; i < 40; i++) {
-	snprintf(key, sizeof(key), "k%d", i);
-	e = rate_lookup(&t, key, 100, 60);
-	rate_count(e, 1);
-    }
-    is_int(t.count, 16, "table bounded at its size");
-    is_int(t.evictions, 24, "oldest keys evicted");
-    e = rate_lookup(&t, "k39", 100, 60);
-    is_int(e->messages, 1, "recent key kept its count");
-    e = rate_lookup(&t, "k0", 100, 60);
-    is_int(e->messages, 0, "evicted key starts again");
-    e = rate_lookup(&t, "k39", 50, 60);
-    is_int(e->messages, 0, "clock stepping back starts a new window");
-    rate_free(&t);
-}
-
 int     main(void)
 {
     CFG_ERRS e;
@@ -471,8 +401,6 @@ int     main(void)
     test_auth_tls();
     test_clients();
     test_sender_login();
-    test_rates();
-    test_table();
     prates_free(&rates);
     pconf_free(conf);
     {
