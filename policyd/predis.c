@@ -213,11 +213,9 @@ static void on_auth(redisAsyncContext *ac, void *reply, void *priv)
     if (r->ac != ac || r->state != PR_CONNECTING || reply == NULL)
 	return;
     if (!predis_ok_reply(reply)) {
-	snprintf(r->sha, sizeof(r->sha), "%s", "");
-	msg_warn("redis %s: AUTH refused: %s", r->server,
-		 predis_reply_str(reply, buf, sizeof(buf)));
-	r->announced = ANN_DOWN;
-	drop(r, "AUTH refused");
+	snprintf(buf, sizeof(buf), "AUTH refused: ");
+	predis_reply_str(reply, buf + 14, sizeof(buf) - 14);
+	drop(r, buf);
     }
 }
 
@@ -251,6 +249,10 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 	    r->outstanding--;
 	r->last_reply = predis_mono_ms();
     }
+    /* No reply: the connection is going; no more requests on it (q is
+     * still marked sent, so went_down leaves it to us). */
+    if (reply == NULL && r->ac == ac)
+	went_down(r, ac->errstr[0] ? ac->errstr : "connection lost");
     q->sent = 0;
     if (q->answered) {
 	myfree(q);
@@ -281,6 +283,16 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 
 /* ---- connecting ------------------------------------------------------ */
 
+/* After each read: a reply that is not complete within the reader's
+ * bound is not one of ours. */
+static void after_read(void *owner)
+{
+    PREDIS *r = owner;
+
+    if (r->ac && predis_reader_overfull(r->ac->c.reader))
+	drop(r, "reply too large");
+}
+
 static void start_connect(PREDIS *r)
 {
     redisAsyncContext *ac;
@@ -306,6 +318,8 @@ static void start_connect(PREDIS *r)
     ac->data = r;
     predis_reader_limit(ac->c.reader);
     predis_loop_attach(&r->ev, r->loop, ac);
+    r->ev.after_read = after_read;
+    r->ev.owner = r;
     redisAsyncSetConnectCallback(ac, on_connect);
     redisAsyncSetDisconnectCallback(ac, on_disconnect);
     r->ac = ac;

@@ -87,8 +87,11 @@ static void on_event(void *ctx, uint32_t events)
     PREDIS_EV *ev = ctx;
 
     /* Errors and hang-ups surface through read(). */
-    if (ev->ac && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+    if (ev->ac && (events & (EPOLLIN | EPOLLERR | EPOLLHUP))) {
 	redisAsyncHandleRead(ev->ac);
+	if (ev->ac && ev->after_read)
+	    ev->after_read(ev->owner);
+    }
     if (ev->ac && (events & EPOLLOUT))
 	redisAsyncHandleWrite(ev->ac);
 }

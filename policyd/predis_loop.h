@@ -41,6 +41,8 @@ int     ploop_dispatch(PLOOP *l, int fd, uint32_t events);
 /* The adapter state; lives as long as its owner, across connections. */
 typedef struct PREDIS_EV {
     PLOOP  *loop;
+    void    (*after_read)(void *owner);   /* bounds checks, may free ac */
+    void   *owner;
     redisAsyncContext *ac;        /* NULL once hiredis cleaned up */
     int     fd;
     uint32_t mask;
