@@ -78,6 +78,17 @@ void    kv_addf(KVLOG *kv, const char *key, const char *fmt, ...)
     kv_add(kv, key, tmp);
 }
 
+void    kv_add_whole(KVLOG *kv, const char *key, const char *value)
+{
+    if (value == NULL || *value == 0
+	|| strspn(value, "0123456789.:_-abcdefghijklmnopqrstuvwxyz"
+		  "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(value)) {
+	kv_add(kv, key, value);
+	return;
+    }
+    kv_put(kv, key, value, 0);
+}
+
 const char *kv_str(const KVLOG *kv)
 {
     return kv->buf;

@@ -25,6 +25,10 @@ void    kv_add(KVLOG *kv, const char *key, const char *value);
 void    kv_addn(KVLOG *kv, const char *key, const char *value, size_t len);
 void    kv_addf(KVLOG *kv, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+/* As kv_add, for a value the program built itself from letters, digits
+ * and ".:_-" only (a MIME part path): never capped, so two long values
+ * cannot log alike.  Anything else goes through kv_add. */
+void    kv_add_whole(KVLOG *kv, const char *key, const char *value);
 const char *kv_str(const KVLOG *kv);
 
 #endif

@@ -29,7 +29,6 @@
 #include "sconf.h"
 
 #define DEF_CONF SYSCONFDIR "/relayscreen/screener.conf"
-#define DEF_SOCKET "unix:" RUNSTATEDIR "/relayscreen/screener.sock"
 #define DRAIN_SECONDS 60          /* SIGTERM: wait for messages in flight */
 
 static void usage(FILE *fp, int status)
@@ -141,7 +140,7 @@ int     main(int argc, char **argv)
 	msg_init("screener", to_stderr, conf->log_facility);
 
     if (socket_spec == NULL)
-	socket_spec = conf->milter.socket ? conf->milter.socket : DEF_SOCKET;
+	socket_spec = conf->milter.socket;    /* sconf.c: the default */
     if (smfi_register(*milter_desc()) != MI_SUCCESS)
 	msg_fatal("smfi_register failed");
     if (conf->milter.timeout > 0)

@@ -43,8 +43,9 @@
 #define ORIG_RCPT_MAX_BYTES 8000  /* header value cap (folded) */
 #define REPLACE_CHUNK 65536
 
-#define DEF_REJECT   "550 5.7.1 Message refused by content policy"
-#define DEF_TEMPFAIL "451 4.7.1 Message deferred by content policy, try again later"
+/* The default replies of reject and tempfail are the engine's. */
+#define DEF_REJECT   scan_default_reply(ACT_REJECT)
+#define DEF_TEMPFAIL scan_default_reply(ACT_TEMPFAIL)
 #define ERR_TEMPFAIL "451 4.3.0 Temporary screening failure, try again later"
 #define ERR_REJECT   "554 5.3.0 Message could not be screened"
 

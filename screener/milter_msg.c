@@ -21,9 +21,6 @@
 #include "msg.h"
 #include "mymalloc.h"
 
-#define DEF_SPOOL_DIR "/var/tmp"
-#define DEF_SPOOL_MAX (64ULL << 20)
-
 static int active;                /* messages in flight */
 
 int     msg_active(void)
@@ -105,10 +102,9 @@ static int spool_open(const char *dir)
 
 int     msg_spool(MSG *msg, const unsigned char *buf, size_t len)
 {
-    unsigned long long max = msg->conf->milter.spool_max ?
-	msg->conf->milter.spool_max : DEF_SPOOL_MAX;
-    const char *dir = msg->conf->milter.spool_dir ?
-	msg->conf->milter.spool_dir : DEF_SPOOL_DIR;
+    /* Both always set: sconf.c holds their defaults. */
+    unsigned long long max = msg->conf->milter.spool_max;
+    const char *dir = msg->conf->milter.spool_dir;
     ssize_t n;
 
     if (msg->spool_overflow || msg->spool_error)

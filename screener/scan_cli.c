@@ -210,7 +210,7 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
 	rc = 0;
     }
     if (*v->part)
-	kv_add(&kv, "part", v->part);
+	kv_add_whole(&kv, "part", v->part);
     if (*v->filename)
 	kv_add(&kv, "file", v->filename);
     if (*v->matched)

@@ -14,7 +14,9 @@
  *
  * scan_data() takes the raw message (header and body, CRLF or LF) in
  * chunks instead of scan_header/scan_eoh/scan_body; the two must not be
- * mixed in one SCAN.
+ * mixed in one SCAN.  Calls out of this order (content mixed, envelope
+ * after content, anything after scan_eom, scan_set_explain late) are
+ * the caller's bugs: msg_panic(), as Postfix does.
  *
  * Every call returns 1 as soon as a terminal verdict is known (the caller
  * may answer at once and stop feeding), else 0.  Rules fire as soon as
@@ -55,13 +57,14 @@
 typedef struct SCAN SCAN;
 
 #define MATCH_TEXT_MAX 256
+#define PART_PATH_MAX 704         /* MIME part paths are never cut */
 
 typedef struct VERDICT {
     ACTION  action;               /* terminal action, or ACT_NONE */
     const char *rule;             /* rule name, "limit:depth", or NULL */
     const char *reply;            /* "550 5.7.1 text" for reject/tempfail */
     const char *redirect_to;      /* ACT_REDIRECT */
-    char    part[32];             /* MIME part path "1.2", "" if n/a */
+    char    part[PART_PATH_MAX];  /* MIME part path "1.2", "" if n/a */
     char    filename[MATCH_TEXT_MAX];   /* decoded, as matched */
     char    matched[MATCH_TEXT_MAX];    /* keyword, pattern, value */
     size_t  exempt;               /* recipients exempt from it */
@@ -102,6 +105,9 @@ int     scan_data(SCAN *s, const void *buf, size_t len);
 int     scan_eom(SCAN *s);
 
 const VERDICT *scan_verdict(const SCAN *s);
+/* The reply of a reject or tempfail rule without "reply" (NULL for the
+ * other actions): the one place that holds these defaults. */
+const char *scan_default_reply(ACTION a);
 /* After scan_rcpt() returned 0: non-NULL when a reject or tempfail rule
  * whose conditions are all envelope conditions (recipient, and sender if
  * any) refused this recipient alone.  Answer that RCPT with the reply;

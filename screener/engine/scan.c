@@ -60,13 +60,15 @@ void    scan_set_special(SCAN *s, ACTION a, const char *what)
     NULL};
     size_t  i;
 
-    if (s->final)
-	return;
     for (i = 0; names[i] && strcmp(names[i], what) != 0; i++)
 	 /* void */ ;
+    if (names[i] == NULL)                 /* a caller's bug, not input */
+	msg_panic("scan_set_special: unknown verdict name \"%s\"", what);
+    if (s->final)
+	return;
     memset(&s->v, 0, sizeof(s->v));
     s->v.action = a;
-    s->v.rule = names[i] ? names[i] : "error:internal";
+    s->v.rule = names[i];
     s->v.reply = scan_default_reply(a);
     s->v_index = -1;                      /* spares no recipient */
     s->final = 1;
@@ -213,8 +215,29 @@ SCAN   *scan_new(const SCONF *conf, DIRECTION dir)
     return s;
 }
 
+/* Calls in an order the API does not allow are bugs of the caller:
+ * invariant failures (abort), which tests and fuzzers catch, never
+ * silently ignored. */
+static void order(const SCAN *s, const char *call, int content_mode)
+{
+    if (s->eom)
+	msg_panic("%s after scan_eom", call);
+    if (content_mode && s->mode && s->mode != content_mode)
+	msg_panic("%s mixed with %s in one SCAN", call, s->mode == 2 ?
+		  "scan_data" : "scan_header/scan_eoh/scan_body");
+}
+
+void    scan_order_envelope(const SCAN *s, const char *call)
+{
+    order(s, call, 0);
+    if (s->env_done)
+	msg_panic("%s after the content started", call);
+}
+
 void    scan_set_explain(SCAN *s, int on)
 {
+    if (s->mode || s->eom)
+	msg_panic("scan_set_explain after the content started");
     s->explain = on;
     if (on && s->parts == NULL)
 	s->parts = mycalloc((size_t) s->conf->limits.max_parts,
@@ -252,8 +275,10 @@ void    scan_free(SCAN *s)
 	EVP_MD_CTX_free(s->sha);
     if (s->sha_alt)
 	EVP_MD_CTX_free(s->sha_alt);
-    for (i = 0; i < s->nparts; i++)
+    for (i = 0; i < s->nparts; i++) {
 	myfree(s->parts[i].names);
+	myfree(s->parts[i].path);
+    }
     myfree(s->parts);
     myfree(s);
 }
@@ -262,8 +287,7 @@ void    scan_free(SCAN *s)
  * milter's header changes need it (scan_top.c). */
 int     scan_header(SCAN *s, const char *name, const char *value)
 {
-    if (s->mode == 2 || s->eom)
-	return status(s);
+    order(s, "scan_header", 1);
     s->mode = 1;
     scan_envelope_done(s);
     scan_top_field(s, name, value ? value : "");
@@ -274,8 +298,7 @@ int     scan_header(SCAN *s, const char *name, const char *value)
 
 int     scan_eoh(SCAN *s)
 {
-    if (s->mode == 2 || s->eom)
-	return status(s);
+    order(s, "scan_eoh", 1);
     s->mode = 1;
     scan_envelope_done(s);
     mime_end_headers(s->mp);
@@ -285,8 +308,7 @@ int     scan_eoh(SCAN *s)
 
 int     scan_body(SCAN *s, const void *buf, size_t len)
 {
-    if (s->mode == 2 || s->eom)
-	return status(s);
+    order(s, "scan_body", 1);
     scan_envelope_done(s);
     if (s->mode == 0) {
 	s->mode = 1;
@@ -300,8 +322,7 @@ int     scan_body(SCAN *s, const void *buf, size_t len)
 
 int     scan_data(SCAN *s, const void *buf, size_t len)
 {
-    if (s->mode == 1 || s->eom)
-	return status(s);
+    order(s, "scan_data", 2);
     s->mode = 2;
     scan_envelope_done(s);
     if (!status(s) || s->explain || s->stop_at_top)

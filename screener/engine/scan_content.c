@@ -365,7 +365,8 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 	PART_INFO *pi = p->user;
 	size_t  len = 0;
 
-	scan_copy_text(pi->path, sizeof(pi->path), p->path);
+	myfree(pi->path);
+	pi->path = mystrdup(p->path);
 	scan_copy_text(pi->type, sizeof(pi->type), p->type);
 	scan_copy_text(pi->disposition, sizeof(pi->disposition), p->disposition);
 	for (i = 0; i < nn; i++)

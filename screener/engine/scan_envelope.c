@@ -85,6 +85,7 @@ void    scan_client(SCAN *s, const char *addr, int authenticated)
 {
     size_t  i;
 
+    scan_order_envelope(s, "scan_client");
     myfree(s->client_addr);
     s->client_addr = addr && *addr ? mystrndup(addr, 64) : NULL;
     s->client_auth = authenticated != 0;
@@ -108,6 +109,7 @@ int     scan_sender(SCAN *s, const char *addr)
 {
     char    buf[ADDR_MAX + 1];
 
+    scan_order_envelope(s, "scan_sender");
     if (addr_clean(addr ? addr : "", buf, sizeof(buf)) < 0)
 	snprintf(buf, sizeof(buf), "%.*s", ADDR_MAX, addr);
     myfree(s->sender);
@@ -220,6 +222,7 @@ int     scan_rcpt(SCAN *s, const char *addr)
     int     rule;
     size_t  i;
 
+    scan_order_envelope(s, "scan_rcpt");
     s->rcpt_refused = 0;
     s->rcpt_exempt = -1;
     if (addr_clean(addr ? addr : "", buf, sizeof(buf)) < 0) {

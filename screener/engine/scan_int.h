@@ -15,6 +15,9 @@
 #include "rules.h"
 #include "textmatch.h"
 
+/* A part path always fits, so log lines never make two parts alike. */
+_Static_assert(MIME_PATH_MAX <= PART_PATH_MAX, "PART_PATH_MAX too small");
+
 /* Why a rule's conditions hold: what its log line shows. */
 typedef struct RULE_HIT {
     char    part[MIME_PATH_MAX];
@@ -54,7 +57,7 @@ typedef struct RULE_STATE {
 
 /* --explain record of one part. */
 typedef struct PART_INFO {
-    char    path[MIME_PATH_MAX];
+    char   *path;                 /* up to MIME_PATH_MAX; allocated */
     char    type[128];
     char    disposition[32];
     char   *names;                /* "\n"-separated, NULL: none */
@@ -143,7 +146,6 @@ struct SCAN {
 };
 
 /* scan.c: rule evaluation */
-const char *scan_default_reply(ACTION a);
 void    scan_copy_text(char *dst, size_t size, const char *src);
 /* A terminal verdict not owed to a rule ("limit:...", "error:..."). */
 void    scan_set_special(SCAN *s, ACTION a, const char *what);
@@ -153,6 +155,9 @@ void    scan_check_rules(SCAN *s);
 int     scan_open_rule(const SCAN *s, size_t i, unsigned cond);
 void    scan_hit(RULE_STATE *st, unsigned cond, const char *part,
 		         const char *file, const char *matched);
+/* Envelope calls (scan_client/sender/rcpt) come before the content:
+ * msg_panic() otherwise. */
+void    scan_order_envelope(const SCAN *s, const char *call);
 /* Stop parsing for good, or (scan_data) once the top-level header has
  * ended: the milter's header changes need all of it. */
 void    scan_stop_parsing(SCAN *s, int now);

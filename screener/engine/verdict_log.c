@@ -72,7 +72,7 @@ void    scan_log(const SCAN *s, const char *queue_id)
 	common_fields(&kv, s, queue_id);
 	kv_add(&kv, "action", action_name(r->action));
 	kv_add(&kv, "rule", r->name);
-	kv_add(&kv, "part", *h->part ? h->part : NULL);
+	kv_add_whole(&kv, "part", *h->part ? h->part : NULL);
 	kv_add(&kv, "file", *h->filename ? h->filename : NULL);
 	kv_add(&kv, "match", *h->matched ? h->matched : NULL);
 	envelope_fields(&kv, s);
@@ -85,7 +85,7 @@ void    scan_log(const SCAN *s, const char *queue_id)
     kv_add(&kv, "action", s->v.action == ACT_NONE ? "pass"
 	   : action_name(s->v.action));
     kv_add(&kv, "rule", s->v.rule);
-    kv_add(&kv, "part", *s->v.part ? s->v.part : NULL);
+    kv_add_whole(&kv, "part", *s->v.part ? s->v.part : NULL);
     kv_add(&kv, "file", *s->v.filename ? s->v.filename : NULL);
     kv_add(&kv, "match", *s->v.matched ? s->v.matched : NULL);
     if (s->v.action == ACT_REDIRECT)
@@ -133,7 +133,7 @@ void    scan_explain(const SCAN *s, void (*out)(void *ctx, const char *line),
 	if (!pi->done)
 	    continue;
 	kv_init(&kv);
-	kv_add(&kv, "part", pi->path);
+	kv_add_whole(&kv, "part", pi->path);
 	kv_add(&kv, "type", pi->type);
 	if (*pi->disposition)
 	    kv_add(&kv, "disposition", pi->disposition);

@@ -22,7 +22,9 @@
 #include "sconf.h"
 #include "strlist.h"
 
-#define MIME_PATH_MAX   32
+#define MIME_PATH_MAX   704           /* a whole path, never cut: at most
+					 * 100 levels (max_depth) of at most
+					 * ".100000" (max_parts) */
 #define MIME_NAMES_MAX  16            /* names per part; more: limit */
 #define MIME_BOUNDARY_MAX 200         /* longer: limit "boundary" */
 

@@ -199,7 +199,10 @@ static void load_milter(SCONF *c, const config_setting_t *g, CFG_ERRS *e)
 	else
 	    set_str(&m->spool_dir, s);
     }
-    cfg_get_size(g, "spool_max", 1ULL << 40, &m->spool_max, e);
+    if (cfg_get_size(g, "spool_max", 1ULL << 40, &m->spool_max, e) == 1
+	&& m->spool_max == 0)
+	cfg_err(e, config_setting_get_member(g, "spool_max"), "\"spool_max\" "
+		"must be more than 0 (a body larger than it cannot be stripped)");
 }
 
 static void load_smtp(SCONF *c, const config_setting_t *g, CFG_ERRS *e)
