@@ -400,10 +400,16 @@ with Lab(internal_clients=(EXCHANGE_IP,)) as lab:
             tap.diag("this OpenSSL has no MEDIUM or LOW ciphers: the only non-\"high\" ciphers a client "
                      "can offer are the NULL-encryption ones")
         v11 = tls_client(lab, ssl.TLSVersion.TLSv1_1)
+        mark = lab.log_mark()
         got, why = try_tls(lab, "submission", v11)
         tap.is_eq(got, None, "TLS 1.1 refused", why)
+        tap.ok(lab.wait_log(r"submission/smtpd.*unsupported protocol", since=mark),
+               "... by the server (log: unsupported protocol)")
+        mark = lab.log_mark()
         got, why = try_tls(lab, "submission", tls_client(lab, ssl.TLSVersion.TLSv1_2, "eNULL"))
         tap.is_eq(got, None, "only non-high (NULL) ciphers offered: refused", why)
+        tap.ok(lab.wait_log(r"submission/smtpd.*no shared cipher", since=mark),
+               "... by the server (log: no shared cipher)")
         got, why = try_tls(lab, "submission", tls_client(lab, ssl.TLSVersion.TLSv1_2))
         tap.ok(got and got[0] == "TLSv1.2", "TLS 1.2 accepted: %s" % (got,), why)
         tap.like(why, r"AUTH PLAIN", "and AUTH is offered inside it")
