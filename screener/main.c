@@ -2,7 +2,8 @@
  * main.c - screener: command line, config check, and the daemon life cycle.
  *
  * Modes: -t (check the config and what a start or reload will meet,
- * runcheck.h), --scan (offline scanning, see scan_cli.c), -h, -V,
+ * runcheck.h), --scan (offline scanning, see scan_cli.c), --stats (the
+ * running milter's figures, stats_cli.c), -h, -V,
  * otherwise run the milter:
  *
  *   load config -> open the socket as root -> detach (unless -f) ->
@@ -27,6 +28,7 @@
 #include "runcheck.h"
 #include "scan_cli.h"
 #include "sconf.h"
+#include "stats.h"
 
 #define DEF_CONF SYSCONFDIR "/relayscreen/screener.conf"
 #define DRAIN_SECONDS 60          /* SIGTERM: wait for messages in flight */
@@ -37,6 +39,7 @@ static void usage(FILE *fp, int status)
 	    "       screener --scan -c FILE [--direction inbound|outbound]"
 	    " [--client IP] [--login NAME] [--sender ADDR] [--rcpt ADDR]..."
 	    " [--explain] MESSAGE...|-\n"
+	    "       screener --stats [-c FILE] [--raw]\n"
 	    "       screener -h | -V\n"
 	    "  -c FILE    configuration (default " DEF_CONF ")\n"
 	    "  -t         check the configuration, the run user and the files it\n"
@@ -102,6 +105,8 @@ int     main(int argc, char **argv)
 
     if (argc > 1 && strcmp(argv[1], "--scan") == 0)
 	return scan_cli_main(argc, argv);
+    if (argc > 1 && strcmp(argv[1], "--stats") == 0)
+	return stats_cli_main(argc, argv);
 
     while ((ch = getopt_long(argc, argv, "c:tfvp:hV", long_opts, NULL)) != -1) {
 	switch (ch) {
@@ -163,11 +168,13 @@ int     main(int argc, char **argv)
 
     reload_init(conf, conf_path);
     signals_start();
+    stats_start(&conf->stats);    /* as the run user: it writes the files */
     msg_info("starting: config %s, socket %s, %zu rule%s", conf_path,
 	     socket_spec, conf->n_rules, conf->n_rules == 1 ? "" : "s");
     rc = smfi_main();
     signals_stop();
     drain();
+    stats_stop();
     msg_info("stopped");
     if (pidfile)
 	pidfile_remove(pidfile);

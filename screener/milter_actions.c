@@ -38,6 +38,7 @@
 #include "milter.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "stats.h"
 
 #define REPLY_TEXT_MAX 400
 #define ORIG_RCPT_MAX_BYTES 8000  /* header value cap (folded) */
@@ -122,6 +123,7 @@ static void log_verdict(MSG *msg)
 	return;
     msg->logged = 1;
     scan_log(msg->scan, msg->queue_id[0] ? msg->queue_id : NULL);
+    stats_msg_end(msg->scan, msg->conf, msg->dir, msg->body_len);
 }
 
 sfsistat act_error(SMFICTX *ctx, CONN *conn, MSG *msg, const char *why)
@@ -135,6 +137,8 @@ sfsistat act_error(SMFICTX *ctx, CONN *conn, MSG *msg, const char *why)
     kv_add(&kv, "error", why);
     kv_add(&kv, "action", action_name(a));
     msg_error("%s", kv_str(&kv));
+    stats_error(msg ? msg->conf : NULL, msg ? msg->dir : DIR_INBOUND, a,
+		msg != NULL && !msg->logged);
     if (msg) {
 	msg->failed = 1;
 	msg->logged = 1;
@@ -174,6 +178,7 @@ sfsistat act_rcpt_refused(SMFICTX *ctx, MSG *msg, const char *rcpt)
     act_setreply(ctx, v->reply, v->action == ACT_TEMPFAIL ? DEF_TEMPFAIL
 		 : DEF_REJECT);
     scan_log_refused(msg->scan, *msg->queue_id ? msg->queue_id : NULL, rcpt);
+    stats_rcpt_refused(msg->scan, msg->dir);
     return v->action == ACT_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
 }
 

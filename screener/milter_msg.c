@@ -20,6 +20,7 @@
 #include "milter.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "stats.h"
 
 static int active;                /* messages in flight */
 
@@ -32,6 +33,7 @@ MSG    *msg_new(CONN *conn, SMFICTX *ctx)
 {
     MSG    *msg = mycalloc(1, sizeof(*msg));
 
+    stats_msg_begin();
     msg->conf = reload_acquire();
     msg->spool_fd = -1;
     strlist_init(&msg->rcpts_raw);

@@ -279,6 +279,7 @@ static void sconf_free(SCONF *c)
     myfree(c->milter.socket_group);
     myfree(c->milter.spool_dir);
     myfree(c->smtp.reply);
+    sconf_stats_free(c);
     myfree(c->path);
     myfree(c);
 }
@@ -286,7 +287,7 @@ static void sconf_free(SCONF *c)
 SCONF  *sconf_load(const char *path, CFG_ERRS *e)
 {
     static const char *const top[] = {"direction", "rules", "limits",
-	"milter", "smtp", "log", NULL};
+	"milter", "smtp", "log", "stats", NULL};
     config_t cf;
     config_setting_t *root, *g, *rules;
     SCONF  *c;
@@ -319,6 +320,9 @@ SCONF  *sconf_load(const char *path, CFG_ERRS *e)
     g = NULL;
     cfg_get_group(root, "log", &g, e);
     load_log(c, g, e);
+    g = NULL;
+    cfg_get_group(root, "stats", &g, e);
+    sconf_stats_load(c, g, e);
     if ((rules = config_setting_get_member(root, "rules")) != NULL) {
 	if (config_setting_type(rules) != CONFIG_TYPE_LIST)
 	    cfg_err(e, rules, "\"rules\" must be a list: rules = ( { ... }, "

@@ -7,7 +7,7 @@
  * taken and dropped while holding the swap lock by the caller) let
  * in-flight messages finish with the rules they started with.
  *
- * Top-level groups: direction, rules, limits, milter, smtp, log.
+ * Top-level groups: direction, rules, limits, milter, smtp, log, stats.
  */
 #ifndef RS_SCONF_H
 #define RS_SCONF_H
@@ -57,12 +57,19 @@ typedef struct SCONF_SMTP {
     char   *reply;                /* default "554 5.5.2 ..." text */
 } SCONF_SMTP;
 
+typedef struct SCONF_STATS {      /* sconf_stats.c */
+    char   *file;                 /* NULL: no state file */
+    char   *prometheus_file;      /* NULL: none; ends in .prom */
+    int     interval;             /* seconds between rewrites */
+} SCONF_STATS;
+
 typedef struct SCONF {
     char   *path;
     SCONF_DIRECTION direction;
     SCONF_LIMITS limits;
     SCONF_MILTER milter;
     SCONF_SMTP smtp;
+    SCONF_STATS stats;
     int     log_facility;         /* LOG_MAIL default */
     RULE  **rules;                /* ordered */
     size_t  n_rules;
@@ -83,6 +90,12 @@ const char *direction_name(DIRECTION d);
 
 /* Is r an SMTP reply of class klass ('4' or '5'): "550 5.7.1 text"? */
 int     sconf_reply_ok(const char *r, int klass);
+
+/* sconf_stats.c: the "stats" group; a rule's action by name (ACT_NONE
+ * when there is no such rule). */
+void    sconf_stats_load(SCONF *c, const config_setting_t *g, CFG_ERRS *e);
+void    sconf_stats_free(SCONF *c);
+ACTION  sconf_rule_action(const SCONF *c, const char *name);
 
 /* Does any rule strip?  Only then must the milter keep a copy of the
  * body to rewrite. */
