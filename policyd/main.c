@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -29,6 +30,7 @@
 #include "pconf.h"
 #include "prules.h"
 #include "pserver.h"
+#include "pstats.h"
 #include "runcheck.h"
 #include "pstore.h"
 
@@ -37,6 +39,7 @@
 static void usage(FILE *fp, int status)
 {
     fprintf(fp, "usage: policyd [-f] [-t] [-v] [-c config]\n"
+	    "       policyd --stats [-c FILE] [--raw]\n"
 	    "       policyd -h | -V\n"
 	    "  -c FILE  configuration (default " DEF_CONFIG ")\n"
 	    "  -t       check the configuration, the run user and the files it\n"
@@ -91,6 +94,8 @@ int     main(int argc, char **argv)
     char   *bound = NULL;
     struct stat bound_st;
 
+    if (argc > 1 && strcmp(argv[1], "--stats") == 0)
+	return pstats_cli_main(argc, argv, DEF_CONFIG);
     while ((ch = getopt_long(argc, argv, "c:ftvhV", long_opts, NULL)) != -1) {
 	switch (ch) {
 	case 'h':
@@ -180,6 +185,7 @@ int     main(int argc, char **argv)
     drop_privileges(conf->user, conf->group);
     daemon_signals();
     pclock_init();
+    pstats_start(&conf->stats, time(NULL));   /* as the run user */
     msg_info("listening on %s (%zu listeners, %zu hosted domains)",
 	     conf->listen, conf->nlisteners, conf->hosted.count);
 
@@ -199,6 +205,7 @@ int     main(int argc, char **argv)
     }
     pidfile_remove(pidfile);
     myfree(pidfile);
+    pstats_stop();
     pconf_free(conf);
     msg_info("stopped");
     return 0;

@@ -329,9 +329,9 @@ PCONF  *pconf_load(const char *path, CFG_ERRS *e)
 {
     static const char *const top[] = {"policyd", "hosted_domains",
 	"hosted_domains_file", "sender_login_maps_file", "relay_reject_text",
-    "rate_limits", "listeners", NULL};
+    "rate_limits", "listeners", "stats", NULL};
     config_t cf;
-    config_setting_t *root;
+    config_setting_t *root, *sg = NULL;
     PCONF  *c;
     STRLIST l;
     const char *s;
@@ -349,6 +349,8 @@ PCONF  *pconf_load(const char *path, CFG_ERRS *e)
     strset_init(&c->logins);
     cfg_check_keys(root, top, e);
     load_daemon(c, root, e);
+    cfg_get_group(root, "stats", &sg, e);
+    pstats_conf_load(&c->stats, sg, e);
 
     strlist_init(&l);
     if (cfg_get_strings(root, "hosted_domains", &l, e) > 0)
@@ -396,6 +398,7 @@ void    pconf_free(PCONF *c)
 
     if (c == NULL)
 	return;
+    pstats_conf_free(&c->stats);
     for (i = 0; i < c->nlisteners; i++) {
 	myfree(c->listeners[i].name);
 	myfree(c->listeners[i].clients);

@@ -14,6 +14,7 @@
 #include "cidr.h"
 #include "strlist.h"
 #include "pstrset.h"
+#include "pstats.h"
 
 typedef enum { RELAY_HOSTED, RELAY_AUTHENTICATED, RELAY_ANYWHERE } RELAY_MODE;
 typedef enum { AUTH_DENY, AUTH_ALLOW, AUTH_REQUIRE } AUTH_MODE;
@@ -92,6 +93,8 @@ typedef struct PCONF {
     RATE_STORE rate_store;
     STORE_ERR_MODE on_store_error;
     PREDIS_CONF redis;
+    /* stats = { ... } (pstats.h) */
+    PSTATS_CONF stats;
 } PCONF;
 
 /* Load and check a file; NULL with errors in e. */

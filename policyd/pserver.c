@@ -41,6 +41,7 @@
 #include "preq.h"
 #include "pserver.h"
 #include "pstore.h"
+#include "pstats.h"
 
 #define OUT_MAX     4096          /* reply bytes held per connection */
 #define REPLY_MAX   (ACTION_MAX + 16)
@@ -244,6 +245,7 @@ static void conn_answer(SERVER *s, CONN *c, const PREQ *req,
 			        const PDECISION *d, time_t now)
 {
     policy_log(req, d);
+    pstats_decision(d->listener, d->action, d->reason);
     c->outlen += (size_t) snprintf(c->out + c->outlen, OUT_MAX - c->outlen,
 				   "action=%s\n\n", d->action);
     preq_consume(&c->p);
@@ -285,6 +287,7 @@ static int conn_process(SERVER *s, CONN *c, time_t now)
 	    break;
 	if (rc < 0) {
 	    s->malformed++;
+	    pstats_dropped("malformed");
 	    conn_log(c, "malformed", why);
 	    (void) conn_flush(c);
 	    return -1;
@@ -330,6 +333,7 @@ static void conn_readable(SERVER *s, CONN *c, time_t now)
 	if (n == 0) {
 	    if (preq_partial(&c->p)) {
 		s->malformed++;
+		pstats_dropped("cut_off");
 		conn_log(c, "cut_off", "connection closed mid-request");
 	    }
 	    conn_close(s, c);
@@ -420,6 +424,7 @@ static void sweep(SERVER *s, time_t now)
 	    continue;
 	if (c->started && now - c->started > cf->request_timeout) {
 	    s->malformed++;
+	    pstats_dropped("timeout");
 	    conn_log(c, "timeout", c->outlen ? "peer not reading replies"
 		     : "request not completed in time");
 	    conn_close(s, c);
@@ -516,6 +521,7 @@ void    server_run(int lfd, PCONF **confp, const char *config_path)
 	if (now != last_sweep) {
 	    last_sweep = now;
 	    sweep(&s, now);
+	    pstats_tick(now);
 	    if (s.lfd_paused && epoll_ctl(s.ep, EPOLL_CTL_ADD, lfd, &ev) == 0)
 		s.lfd_paused = 0;
 	}

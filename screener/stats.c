@@ -10,16 +10,14 @@
 #include <config.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "msg.h"
 #include "mymalloc.h"
+#include "promtext.h"
 #include "stats.h"
 
 #define N_ACT (ACT_LOG + 1)
@@ -161,50 +159,13 @@ void    stats_rcpt_refused(const SCAN *s, DIRECTION dir)
     pthread_mutex_unlock(&st.lock);
 }
 
-/* --- rendering ------------------------------------------------------------ */
+/* --- rendering (lock held) ------------------------------------------------ */
 
-typedef struct BUF {
-    char   *s;
-    size_t  len, cap;
-} BUF;
-
-__attribute__((format(printf, 2, 3)))
-static void bprintf(BUF *b, const char *fmt,...)
+static void head(FILE *fp, const char *name, const char *type,
+		         const char *help)
 {
-    va_list ap;
-    int     n;
-
-    for (;;) {
-	va_start(ap, fmt);
-	n = vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-	    return;
-	if ((size_t) n < b->cap - b->len) {
-	    b->len += (size_t) n;
-	    return;
-	}
-	b->s = mygrow(b->s, &b->cap, b->len + (size_t) n + 1, 1);
-    }
-}
-
-/* A label value: backslash, double quote and newline escaped. */
-static void blabel(BUF *b, const char *v)
-{
-    for (; *v; v++) {
-	if (*v == '\\' || *v == '"')
-	    bprintf(b, "\\%c", *v);
-	else if (*v == '\n')
-	    bprintf(b, "\\n");
-	else
-	    bprintf(b, "%c", *v);
-    }
-}
-
-static void head(BUF *b, const char *name, const char *type, const char *help)
-{
-    bprintf(b, "# HELP relayscreen_screener_%s %s\n", name, help);
-    bprintf(b, "# TYPE relayscreen_screener_%s %s\n", name, type);
+    fprintf(fp, "# HELP relayscreen_screener_%s %s\n", name, help);
+    fprintf(fp, "# TYPE relayscreen_screener_%s %s\n", name, type);
 }
 
 static const char *verdict_name(int a)
@@ -212,31 +173,33 @@ static const char *verdict_name(int a)
     return a == ACT_NONE ? "pass" : action_name((ACTION) a);
 }
 
-static void render_kinds(BUF *b, const char *metric, const char *label,
+static void render_kinds(FILE *fp, const char *metric, const char *label,
 			         const STATS_KIND *tab)
 {
     int     i;
 
-    for (i = 0; i < N_LIMIT_KINDS && tab[i].what[0]; i++)
-	bprintf(b, "relayscreen_screener_%s{%s=\"%s\"} %llu\n", metric, label,
-		tab[i].what, (unsigned long long) tab[i].count);
+    for (i = 0; i < N_LIMIT_KINDS && tab[i].what[0]; i++) {
+	fprintf(fp, "relayscreen_screener_%s{%s=\"", metric, label);
+	promtext_label(fp, tab[i].what);
+	fprintf(fp, "\"} %llu\n", (unsigned long long) tab[i].count);
+    }
 }
 
-static void render_rules(BUF *b)
+static void render_rules(FILE *fp)
 {
     size_t  i;
     int     a, d;
 
-    head(b, "rule_fired_total", "counter",
+    head(fp, "rule_fired_total", "counter",
 	 "Times a rule fired, by action and direction.");
     for (i = 0; i < st.n_rules; i++)
 	for (a = 0; a < N_ACT; a++)
 	    for (d = 0; d < N_DIR; d++) {
 		if (st.rules[i].fired[a][d] == 0)
 		    continue;
-		bprintf(b, "relayscreen_screener_rule_fired_total{rule=\"");
-		blabel(b, st.rules[i].name);
-		bprintf(b, "\",action=\"%s\",direction=\"%s\"} %llu\n",
+		fprintf(fp, "relayscreen_screener_rule_fired_total{rule=\"");
+		promtext_label(fp, st.rules[i].name);
+		fprintf(fp, "\",action=\"%s\",direction=\"%s\"} %llu\n",
 			verdict_name(a), d ? "outbound" : "inbound",
 			(unsigned long long) st.rules[i].fired[a][d]);
 	    }
@@ -244,46 +207,51 @@ static void render_rules(BUF *b)
 
 char   *stats_render(void)
 {
-    BUF     b = {NULL, 0, 0};
+    char   *text = NULL;
+    size_t  len = 0;
+    FILE   *fp;
     int     a, d;
 
-    b.s = mygrow(NULL, &b.cap, 4096, 1);
+    if ((fp = open_memstream(&text, &len)) == NULL)
+	msg_fatal("statistics: open_memstream: %s", strerror(errno));
     pthread_mutex_lock(&st.lock);
-    head(&b, "start_time_seconds", "gauge", "When the screener started.");
-    bprintf(&b, "relayscreen_screener_start_time_seconds %lld\n",
+    head(fp, "start_time_seconds", "gauge", "When the screener started.");
+    fprintf(fp, "relayscreen_screener_start_time_seconds %lld\n",
 	    (long long) st.started);
-    head(&b, "updated_time_seconds", "gauge", "When these figures were taken.");
-    bprintf(&b, "relayscreen_screener_updated_time_seconds %lld\n",
+    head(fp, "updated_time_seconds", "gauge", "When these figures were taken.");
+    fprintf(fp, "relayscreen_screener_updated_time_seconds %lld\n",
 	    (long long) time(NULL));
-    head(&b, "messages_total", "counter", "Messages given a verdict.");
+    head(fp, "messages_total", "counter", "Messages given a verdict.");
     for (d = 0; d < N_DIR; d++)
-	bprintf(&b, "relayscreen_screener_messages_total{direction=\"%s\"} %llu\n",
+	fprintf(fp, "relayscreen_screener_messages_total{direction=\"%s\"} %llu\n",
 		d ? "outbound" : "inbound", (unsigned long long) st.messages[d]);
-    head(&b, "body_bytes_total", "counter", "Message body bytes received.");
+    head(fp, "body_bytes_total", "counter", "Message body bytes received.");
     for (d = 0; d < N_DIR; d++)
-	bprintf(&b, "relayscreen_screener_body_bytes_total{direction=\"%s\"} %llu\n",
+	fprintf(fp, "relayscreen_screener_body_bytes_total{direction=\"%s\"} %llu\n",
 		d ? "outbound" : "inbound", (unsigned long long) st.bytes[d]);
-    head(&b, "verdicts_total", "counter", "Verdicts by action (pass: no "
+    head(fp, "verdicts_total", "counter", "Verdicts by action (pass: no "
 	 "terminal rule fired).");
     for (a = 0; a < N_ACT; a++)
 	if (a != ACT_TAG && a != ACT_LOG)
-	    bprintf(&b, "relayscreen_screener_verdicts_total{action=\"%s\"} %llu\n",
+	    fprintf(fp, "relayscreen_screener_verdicts_total{action=\"%s\"} %llu\n",
 		    verdict_name(a), (unsigned long long) st.verdicts[a]);
-    head(&b, "rcpt_refused_total", "counter", "Recipients refused alone at RCPT.");
-    bprintf(&b, "relayscreen_screener_rcpt_refused_total %llu\n",
+    head(fp, "rcpt_refused_total", "counter", "Recipients refused alone at RCPT.");
+    fprintf(fp, "relayscreen_screener_rcpt_refused_total %llu\n",
 	    (unsigned long long) st.rcpt_refused);
-    head(&b, "limits_total", "counter", "Verdicts decided by a structural limit.");
-    render_kinds(&b, "limits_total", "limit", st.limits);
-    head(&b, "errors_total", "counter", "Verdicts decided by an internal error.");
-    render_kinds(&b, "errors_total", "what", st.errors);
-    head(&b, "scan_cpu_seconds_total", "counter", "CPU time of the milter "
+    head(fp, "limits_total", "counter", "Verdicts decided by a structural limit.");
+    render_kinds(fp, "limits_total", "limit", st.limits);
+    head(fp, "errors_total", "counter", "Verdicts decided by an internal error.");
+    render_kinds(fp, "errors_total", "what", st.errors);
+    head(fp, "scan_cpu_seconds_total", "counter", "CPU time of the milter "
 	 "threads on messages (scanning and protocol).");
-    bprintf(&b, "relayscreen_screener_scan_cpu_seconds_total %llu.%09llu\n",
+    fprintf(fp, "relayscreen_screener_scan_cpu_seconds_total %llu.%09llu\n",
 	    (unsigned long long) (st.cpu_ns / 1000000000u),
 	    (unsigned long long) (st.cpu_ns % 1000000000u));
-    render_rules(&b);
+    render_rules(fp);
     pthread_mutex_unlock(&st.lock);
-    return b.s;
+    if (fclose(fp) != 0 || text == NULL)
+	msg_fatal("statistics: out of memory");
+    return text;
 }
 
 /* --- the writer thread ---------------------------------------------------- */
@@ -296,51 +264,15 @@ static struct {
     SCONF_STATS cfg;
 } wr = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
-/* Write text to path atomically; 0 or -1 with errno. */
-static int write_atomic(const char *path, const char *text)
-{
-    char    tmp[1100];
-    size_t  len = strlen(text), done = 0;
-    ssize_t n;
-    int     fd, saved;
-
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int) sizeof(tmp)) {
-	errno = ENAMETOOLONG;
-	return -1;
-    }
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		   0644)) < 0)
-	return -1;
-    while (done < len) {
-	if ((n = write(fd, text + done, len - done)) < 0) {
-	    if (errno == EINTR)
-		continue;
-	    saved = errno;
-	    close(fd);
-	    unlink(tmp);
-	    errno = saved;
-	    return -1;
-	}
-	done += (size_t) n;
-    }
-    if (close(fd) < 0 || rename(tmp, path) < 0) {
-	saved = errno;
-	unlink(tmp);
-	errno = saved;
-	return -1;
-    }
-    return 0;
-}
-
 /* Write both files; warn once when writing starts failing. */
 static void write_files(void)
 {
-    const char *paths[2] = {wr.cfg.file, wr.cfg.prometheus_file};
+    const char *paths[2] = {wr.cfg.file, wr.cfg.prometheus};
     char   *text = stats_render();
     int     i, bad = 0;
 
     for (i = 0; i < 2; i++) {
-	if (paths[i] == NULL || write_atomic(paths[i], text) == 0)
+	if (paths[i] == NULL || promtext_replace(paths[i], text) == 0)
 	    continue;
 	if (!wr.failing)
 	    msg_warn("statistics: cannot write %s: %s", paths[i],
@@ -377,11 +309,11 @@ void    stats_start(const SCONF_STATS *cfg)
     int     err;
 
     st.started = time(NULL);
-    if (cfg->file == NULL && cfg->prometheus_file == NULL)
+    if (cfg->file == NULL && cfg->prometheus == NULL)
 	return;
     wr.cfg.file = cfg->file ? mystrdup(cfg->file) : NULL;
-    wr.cfg.prometheus_file = cfg->prometheus_file
-	? mystrdup(cfg->prometheus_file) : NULL;
+    wr.cfg.prometheus = cfg->prometheus
+	? mystrdup(cfg->prometheus) : NULL;
     wr.cfg.interval = cfg->interval > 0 ? cfg->interval : 5;
     if ((err = pthread_create(&wr.tid, NULL, writer, NULL)) != 0)
 	msg_fatal("statistics thread: %s", strerror(err));
@@ -399,5 +331,5 @@ void    stats_stop(void)
     pthread_join(wr.tid, NULL);
     wr.running = 0;
     myfree(wr.cfg.file);
-    myfree(wr.cfg.prometheus_file);
+    myfree(wr.cfg.prometheus);
 }

@@ -10,7 +10,7 @@
  * counts once per recipient).  Internal errors of the milter (on_error)
  * are counted where they are logged.
  *
- * A writer thread rewrites stats.file and stats.prometheus_file (the same
+ * A writer thread rewrites stats.file and stats.prometheus (the same
  * Prometheus text format) every stats.interval seconds and at exit, each
  * atomically: a temporary file in the same directory, then rename(2).
  * Counters live in memory, from the start of the process (reloads keep

@@ -5,9 +5,9 @@
  *
  *   screener --stats [-c FILE] [--raw]
  *
- * The file is read as untrusted input: its size, line length, label
- * count and rule count are bounded; a line that does not parse is
- * skipped.  Printed names go through printable().
+ * The file is read as untrusted input (promtext.c bounds lines and
+ * their count; rows here are bounded too); names are printed through
+ * printable().
  */
 #include <config.h>
 
@@ -22,12 +22,11 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "printable.h"
+#include "promtext.h"
 #include "sconf.h"
 #include "stats.h"
 
 #define DEF_CONF SYSCONFDIR "/relayscreen/screener.conf"
-#define LINE_MAX_LEN 8192
-#define FILE_MAX_LINES 200000
 #define N_VERDICTS 8
 
 static const char *const verdicts[N_VERDICTS] = {"pass", "accept", "reject",
@@ -48,48 +47,6 @@ typedef struct FIGS {
     ROW    *rows;
     size_t  n_rows, cap_rows;
 } FIGS;
-
-/* Parse one label value (after the opening quote) into out; returns the
- * character after the closing quote, or NULL. */
-static const char *label_value(const char *p, char *out, size_t size)
-{
-    size_t  n = 0;
-
-    for (; *p && *p != '"'; p++) {
-	char    c = *p;
-
-	if (c == '\\' && p[1]) {
-	    c = *++p == 'n' ? '\n' : *p;
-	}
-	if (n + 1 < size)
-	    out[n++] = c;
-    }
-    out[n] = 0;
-    return *p == '"' ? p + 1 : NULL;
-}
-
-static const char *label(const char *labels, const char *key, char *out,
-			         size_t size)
-{
-    char    k[32];
-    const char *p = labels;
-    size_t  n;
-
-    while (p && *p && *p != '}') {
-	for (n = 0; *p && *p != '=' && n + 1 < sizeof(k); p++)
-	    k[n++] = *p;
-	k[n] = 0;
-	if (*p++ != '=' || *p++ != '"')
-	    return NULL;
-	if ((p = label_value(p, out, size)) == NULL)
-	    return NULL;
-	if (strcmp(k, key) == 0)
-	    return out;
-	if (*p == ',')
-	    p++;
-    }
-    return NULL;
-}
 
 static int index_of(const char *const *tab, size_t n, const char *s)
 {
@@ -116,11 +73,12 @@ static ROW *row(FIGS *f, const char *name)
     return &f->rows[f->n_rows++];
 }
 
-static void take(FIGS *f, const char *metric, const char *labels, double v)
+static void take(void *ctx, const char *metric, const char *labels, double v)
 {
+    FIGS   *f = ctx;
     char    a[64], d[16], r[STATS_NAME_MAX];
     unsigned long long u = v > 0 ? (unsigned long long) v : 0;
-    int     di = label(labels, "direction", d, sizeof(d))
+    int     di = promtext_get_label(labels, "direction", d, sizeof(d))
 	&& strcmp(d, "outbound") == 0;
     int     i;
     ROW    *rw;
@@ -142,45 +100,17 @@ static void take(FIGS *f, const char *metric, const char *labels, double v)
 	f->limits += u;
     else if (IS("errors_total"))
 	f->errors += u;
-    else if (IS("verdicts_total") && label(labels, "action", a, sizeof(a))
+    else if (IS("verdicts_total") && promtext_get_label(labels, "action", a, sizeof(a))
 	     && (i = index_of(verdicts, N_VERDICTS, a)) >= 0)
 	f->verdict[i] += u;
-    else if (IS("rule_fired_total") && label(labels, "rule", r, sizeof(r))
-	     && label(labels, "action", a, sizeof(a))
+    else if (IS("rule_fired_total") && promtext_get_label(labels, "rule", r, sizeof(r))
+	     && promtext_get_label(labels, "action", a, sizeof(a))
 	     && (i = index_of(actions, N_ACTIONS, a)) >= 0
 	     && (rw = row(f, r)) != NULL) {
 	rw->act[i] += u;
 	rw->dir[di] += u;
     }
 #undef IS
-}
-
-static int read_figs(FILE *fp, FIGS *f)
-{
-    char    line[LINE_MAX_LEN + 2];
-    int     lines = 0;
-
-    while (fgets(line, sizeof(line), fp) != NULL && lines++ < FILE_MAX_LINES) {
-	char    metric[128], *p = line, *labels = NULL, *val;
-	size_t  n = 0;
-
-	if (*p == '#' || strchr(p, '\n') == NULL)
-	    continue;
-	while (*p && *p != '{' && *p != ' ' && n + 1 < sizeof(metric))
-	    metric[n++] = *p++;
-	metric[n] = 0;
-	if (*p == '{') {
-	    labels = ++p;
-	    /* the value follows the last '}' (label values may hold '}') */
-	    if ((val = strrchr(p, '}')) == NULL)
-		continue;
-	    p = val + 1;
-	}
-	if (*p != ' ')
-	    continue;
-	take(f, metric, labels, strtod(p + 1, NULL));
-    }
-    return 0;
 }
 
 static void when(char *buf, size_t size, double t)
@@ -293,7 +223,7 @@ int     stats_cli_main(int argc, char **argv)
 	    fwrite(buf, 1, n, stdout);
     } else {
 	memset(&f, 0, sizeof(f));
-	read_figs(fp, &f);
+	promtext_parse(fp, take, &f);
 	print_figs(&f, path, interval);
 	myfree(f.rows);
     }

@@ -2,7 +2,7 @@
 """stats_postfix.py - the screener's statistics, counted exactly (TAP).
 
 A private Postfix (lab.py) with the screener keeping stats.file and
-stats.prometheus_file (interval 1 s).  A known stream of eight messages
+stats.prometheus (interval 1 s).  A known stream of eight messages
 goes through real SMTP sessions:
 
   m1 m2  inbound, nothing fires                      -> pass
@@ -45,7 +45,7 @@ PROM = os.path.join(tmp, "screener.prom")
 CONF = """
 milter = { user = ""; pidfile = ""; spool_dir = "/tmp"; };
 direction = { outbound_daemons = ["submission", "internal"]; };
-stats = { file = "%s"; prometheus_file = "%s"; interval = 1; };
+stats = { file = "%s"; prometheus = "%s"; interval = 1; };
 rules = (
   { name = "rcpt-block"; recipient = { addresses = ["blocked@example.com"]; };
     action = "reject"; reply = "550 5.7.1 Not this one"; },

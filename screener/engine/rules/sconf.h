@@ -59,7 +59,7 @@ typedef struct SCONF_SMTP {
 
 typedef struct SCONF_STATS {      /* sconf_stats.c */
     char   *file;                 /* NULL: no state file */
-    char   *prometheus_file;      /* NULL: none; ends in .prom */
+    char   *prometheus;      /* NULL: none; ends in .prom */
     int     interval;             /* seconds between rewrites */
 } SCONF_STATS;
 

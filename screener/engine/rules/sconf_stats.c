@@ -4,7 +4,7 @@
  *
  *   stats = {
  *     file = "/run/relayscreen/screener.stats";  # what screener --stats reads
- *     prometheus_file = "/var/lib/prometheus/node-exporter/screener.prom";
+ *     prometheus = "/var/lib/prometheus/node-exporter/screener.prom";
  *     interval = 5;                              # seconds between rewrites
  *   };
  *
@@ -42,7 +42,7 @@ static int get_path(const config_setting_t *g, const char *key, char **out,
 
 void    sconf_stats_load(SCONF *c, const config_setting_t *g, CFG_ERRS *e)
 {
-    static const char *const keys[] = {"file", "prometheus_file", "interval",
+    static const char *const keys[] = {"file", "prometheus", "interval",
     NULL};
     long long v;
     size_t  len;
@@ -52,11 +52,11 @@ void    sconf_stats_load(SCONF *c, const config_setting_t *g, CFG_ERRS *e)
 	return;
     cfg_check_keys(g, keys, e);
     (void) get_path(g, "file", &c->stats.file, e);
-    if (get_path(g, "prometheus_file", &c->stats.prometheus_file, e) == 1
-	&& ((len = strlen(c->stats.prometheus_file)) < 5
-	    || strcmp(c->stats.prometheus_file + len - 5, ".prom") != 0))
-	cfg_err(e, config_setting_get_member(g, "prometheus_file"),
-		"\"prometheus_file\" must end in .prom (node_exporter's "
+    if (get_path(g, "prometheus", &c->stats.prometheus, e) == 1
+	&& ((len = strlen(c->stats.prometheus)) < 5
+	    || strcmp(c->stats.prometheus + len - 5, ".prom") != 0))
+	cfg_err(e, config_setting_get_member(g, "prometheus"),
+		"\"prometheus\" must end in .prom (node_exporter's "
 		"textfile collector reads only those)");
     if (cfg_get_int(g, "interval", 1, STATS_INTERVAL_MAX, &v, e) == 1)
 	c->stats.interval = (int) v;
@@ -65,7 +65,7 @@ void    sconf_stats_load(SCONF *c, const config_setting_t *g, CFG_ERRS *e)
 void    sconf_stats_free(SCONF *c)
 {
     myfree(c->stats.file);
-    myfree(c->stats.prometheus_file);
+    myfree(c->stats.prometheus);
 }
 
 ACTION  sconf_rule_action(const SCONF *c, const char *name)
