@@ -103,6 +103,7 @@ ok $? "apt-get install ./$(basename "$deb")" "$(echo "$out" | tail -20)"
 
 # --- 3. files, conffiles, units, -t ---------------------------------------
 for f in /usr/sbin/screener /usr/sbin/policyd /usr/sbin/relayscreen-postfix \
+         /usr/sbin/relayscreen-held \
          /usr/share/relayscreen/postfix-snippets/relayscreen-postfix; do
     [ -x "$f" ]; ok $? "installed: $f"
 done
@@ -110,7 +111,7 @@ for f in main.cf.gateway main.cf.milter main.cf.policy master.cf.gateway README.
     [ -f "/usr/share/relayscreen/postfix-snippets/$f" ]; ok $? "installed: snippet $f"
 done
 for m in man8/screener.8 man8/policyd.8 man5/screener.conf.5 man5/policyd.conf.5 \
-         man8/relayscreen-postfix.8; do
+         man8/relayscreen-postfix.8 man8/relayscreen-held.8; do
     [ -f "/usr/share/man/$m.gz" ]; ok $? "man page $m"
 done
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' relayscreen | awk 'NF {print $1}' | sort | tr '\n' ' ')
@@ -142,6 +143,8 @@ echo "$out" | grep -qx '/etc/relayscreen/policyd.conf: OK (.*; runs as .*, [0-9]
 ok $? "policyd -t: one OK line" "$out"
 v=$(/usr/sbin/screener -V); [ "$v" = "screener (relayscreen) $version" ]; ok $? "screener -V is the package version" "$v"
 v=$(/usr/sbin/policyd -V); [ "$v" = "policyd (relayscreen) $version" ]; ok $? "policyd -V is the package version" "$v"
+v=$(/usr/sbin/relayscreen-held -V); [ "$v" = "relayscreen-held (relayscreen) $version" ]; ok $? "relayscreen-held -V is the package version" "$v"
+out=$(/usr/sbin/relayscreen-held list 2>&1); ok $? "relayscreen-held list runs on the machine's Postfix" "$out"
 
 ent=$(getent passwd relayscreen)
 ok $? "account relayscreen exists" "$ent"
