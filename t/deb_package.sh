@@ -144,7 +144,7 @@ ok $? "policyd -t: one OK line" "$out"
 v=$(/usr/sbin/screener -V); [ "$v" = "screener (relayscreen) $version" ]; ok $? "screener -V is the package version" "$v"
 v=$(/usr/sbin/policyd -V); [ "$v" = "policyd (relayscreen) $version" ]; ok $? "policyd -V is the package version" "$v"
 v=$(/usr/sbin/relayscreen-held -V); [ "$v" = "relayscreen-held (relayscreen) $version" ]; ok $? "relayscreen-held -V is the package version" "$v"
-out=$(/usr/sbin/relayscreen-held list 2>&1); ok $? "relayscreen-held list runs on the machine's Postfix" "$out"
+out=$(/usr/sbin/relayscreen-held --help 2>&1); ok $? "relayscreen-held --help (python3 from Depends)" "$out"
 
 ent=$(getent passwd relayscreen)
 ok $? "account relayscreen exists" "$ent"
