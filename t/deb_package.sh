@@ -115,7 +115,7 @@ for m in man8/screener.8 man8/policyd.8 man5/screener.conf.5 man5/policyd.conf.5
     [ -f "/usr/share/man/$m.gz" ]; ok $? "man page $m"
 done
 conffiles=$(dpkg-query -W -f='${Conffiles}\n' relayscreen | awk 'NF {print $1}' | sort | tr '\n' ' ')
-want="/etc/default/relayscreen-policyd /etc/default/relayscreen-screener /etc/relayscreen/lists/blocked-domains.txt /etc/relayscreen/lists/confidential-words.txt /etc/relayscreen/lists/extra-extensions.txt /etc/relayscreen/policyd.conf /etc/relayscreen/screener.conf "
+want="/etc/default/relayscreen-policyd /etc/default/relayscreen-screener /etc/relayscreen/lists/blocked-domains.txt /etc/relayscreen/lists/confidential-words.txt /etc/relayscreen/lists/extra-extensions.txt /etc/relayscreen/policyd.conf /etc/relayscreen/screener.conf /etc/relayscreen/sender_logins "
 [ "$conffiles" = "$want" ]; ok $? "conffiles: the example configs, lists and defaults" "got: $conffiles"
 cmp -s "$src/conf/screener.conf" /etc/relayscreen/screener.conf; ok $? "/etc/relayscreen/screener.conf is conf/screener.conf"
 out=$(relayscreen-postfix --help 2>&1); ok $? "relayscreen-postfix --help runs through the wrapper" "$out"
