@@ -3,10 +3,11 @@
  *
  *   screener --scan -c FILE [--direction inbound|outbound] [--client IP]
  *            [--login NAME] [--sender ADDR] [--rcpt ADDR]... [--explain]
- *            MESSAGE...
+ *            MESSAGE...        ("-": standard input)
  *
- * prints "MESSAGE: action=ACTION rule=NAME ..." per message (rule=- when
- * nothing fired), and what the milter would change in the header:
+ * prints "MESSAGE: action=ACTION rule=NAME ..." per message, with the
+ * action names of the milter's verdict lines (action=pass rule=- when
+ * nothing fired; for tag/log, the first tag rule that fired), and what the milter would change in the header:
  * subject= (the tagged Subject), removed_headers= (forged copies of the
  * fields the screener writes), exempt_rcpts= (recipients an accept rule
  * exempts from the verdict).  Test hooks, not in the usage line: --chunk N feeds the
@@ -45,7 +46,7 @@ static void usage(void)
 {
     fprintf(stderr, "usage: screener --scan -c FILE [--direction "
 	    "inbound|outbound] [--client IP] [--login NAME] [--sender ADDR]"
-	    " [--rcpt ADDR]... [--explain] MESSAGE...\n");
+	    " [--rcpt ADDR]... [--explain] MESSAGE...|-\n");
 }
 
 static void print_line(void *ctx, const char *line)
@@ -137,6 +138,35 @@ static void header_changes(KVLOG *kv, const SCAN *s)
 	kv_addf(kv, "removed_headers", "%zu", removed);
 }
 
+/* A message file, or "-": standard input, copied to an unnamed temporary
+ * file first (the rewrite reads the message twice). */
+static FILE *open_message(const char *path)
+{
+    FILE   *fp, *tmp;
+    char    buf[65536];
+    size_t  n;
+
+    if (strcmp(path, "-") != 0) {
+	if ((fp = fopen(path, "rb")) == NULL)
+	    fprintf(stderr, "screener: %s: %s\n", path, strerror(errno));
+	return fp;
+    }
+    if ((tmp = tmpfile()) == NULL) {
+	fprintf(stderr, "screener: temporary file: %s\n", strerror(errno));
+	return NULL;
+    }
+    while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0)
+	if (fwrite(buf, 1, n, tmp) != n)
+	    break;
+    if (ferror(stdin) || ferror(tmp) || fflush(tmp) == EOF) {
+	fprintf(stderr, "screener: standard input: read or copy error\n");
+	fclose(tmp);
+	return NULL;
+    }
+    rewind(tmp);
+    return tmp;
+}
+
 static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
 {
     FILE   *fp;
@@ -151,10 +181,8 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
     VERDICT first_refusal;
     size_t  nrefused = 0;
 
-    if ((fp = fopen(path, "rb")) == NULL) {
-	fprintf(stderr, "screener: %s: %s\n", path, strerror(errno));
+    if ((fp = open_message(path)) == NULL)
 	return 2;
-    }
     s = scan_new(conf, o->dir);
     if (o->explain)
 	scan_set_explain(s, 1);
@@ -200,12 +228,14 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
 	kv_add(&kv, "action", action_name(v->action));
 	kv_add(&kv, "rule", v->rule);
 	rc = v->action == ACT_ACCEPT ? 0 : 1;
-    } else if (scan_fired(s, &first, 1) > 0) {
-	kv_add(&kv, "action", n || scan_subject_prefix(s) ? "tag" : "log");
+    } else if ((first = scan_first_fired(s, ACT_TAG)) != NULL
+	       || (first = scan_first_fired(s, ACT_LOG)) != NULL) {
+	/* the rule that decided what happens: a tag over a mere log */
+	kv_add(&kv, "action", scan_first_fired(s, ACT_TAG) ? "tag" : "log");
 	kv_add(&kv, "rule", first);
 	rc = 1;
     } else {
-	kv_add(&kv, "action", "none");
+	kv_add(&kv, "action", "pass");   /* as the milter logs it */
 	kv_add(&kv, "rule", "-");
 	rc = 0;
     }

@@ -192,9 +192,9 @@ expect("client authenticated = true matches a login",
        {"action": "tag", "rule": "logged-in"}, clientconf)
 expect("client authenticated = true: no login, no match",
        ["--client", "192.0.2.1", "--sender", "alice@example.com"], plain,
-       {"action": "none"}, clientconf)
+       {"action": "pass"}, clientconf)
 expect("envelope_only: a From: header alone does not match", ["--sender", "a@sender.example"],
-       badfrom, {"action": "none"}, clientconf)
+       badfrom, {"action": "pass"}, clientconf)
 
 # The shipped example configuration, taken at its comments' word.
 SE = ["--client", "203.0.113.9", "--sender", "mallory@evil.example", "--rcpt", "victim@example.com"]
@@ -224,11 +224,37 @@ expect("shipped conf: a macro type under another name is stripped", SN, macro,
        {"action": "strip", "rule": "office-macro-types"}, SHIPPED)
 empty = write("empty.eml", mime("x@sender.example", "nothing",
                                 [("application/octet-stream", "empty.txt", b"")]))
-expect("shipped conf: an empty attachment is not discarded", SN, empty, {"action": "none"}, SHIPPED)
+expect("shipped conf: an empty attachment is not discarded", SN, empty, {"action": "pass"}, SHIPPED)
 eicar = write("eicar.eml", mime("x@sender.example", "test", [("application/octet-stream",
                                                                "eicar.txt", EICAR)]))
 expect("shipped conf: the EICAR test file is discarded", SN, eicar,
        {"action": "discard", "rule": "known-malware"}, SHIPPED)
+
+# issue 13: --scan names actions as the milter logs them, names the rule
+# that decided (a tag rule, not a log rule that fired first), reads "-".
+TAGLOG = write("taglog.conf", """
+rules = (
+  { name = "log-first"; recipient = { domains = [ "example.com" ]; }; action = "log"; },
+  { name = "tag-second"; keywords = { words = [ "quarterly" ]; }; action = "tag";
+    subject_prefix = "[Q]"; }
+);
+""")
+expect("a log rule then a tag rule: the tag decides", ["--rcpt", "bob@example.com"], plain,
+       {"action": "tag", "rule": "tag-second"}, TAGLOG)
+expect("the log rule alone: action=log", ["--rcpt", "bob@example.com"], badfrom,
+       {"action": "log", "rule": "log-first"}, TAGLOG)
+expect("nothing fired: action=pass rule=-", [], badfrom, {"action": "pass", "rule": "-"}, TAGLOG)
+with open(forged, "rb") as f:
+    r = subprocess.run([SCREENER, "--scan", "-c", conf] + E + ["-"], stdin=f, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+out = r.stdout.decode("utf-8", "replace")
+ok(out.startswith("-: ") and fields(out).get("rule") == "executables" and r.returncode == 1,
+   "a message on standard input (-)", out)
+with open(forged, "rb") as f:
+    r = subprocess.run([SCREENER, "--scan", "-c", conf, "--milter-api"] + E + ["-"], stdin=f,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+out = r.stdout.decode("utf-8", "replace")
+ok(fields(out).get("rule") == "executables", "standard input through the milter API", out)
 
 # Config errors, each as FILE:LINE: message.
 BAD = [

@@ -150,6 +150,8 @@ const STRIP_RANGE *scan_strip_ranges(const SCAN *s, size_t *n);
 /* Names of the non-terminal (tag, log) rules that fired, in order; up
  * to max are stored in names.  Returns how many fired. */
 size_t  scan_fired(const SCAN *s, const char **names, size_t max);
+/* The first of them with action a (ACT_TAG or ACT_LOG), or NULL. */
+const char *scan_first_fired(const SCAN *s, ACTION a);
 
 /* Log the verdict (and every log/tag rule that fired) as key=value lines:
  * queue id (may be NULL), direction, action, rule, part, file, match,

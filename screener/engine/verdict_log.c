@@ -167,6 +167,16 @@ const char *scan_subject_prefix(const SCAN *s)
     return s->subject_prefix;
 }
 
+const char *scan_first_fired(const SCAN *s, ACTION a)
+{
+    size_t  i;
+
+    for (i = 0; i < s->nlogged; i++)
+	if (s->conf->rules[s->logged[i]]->action == a)
+	    return s->conf->rules[s->logged[i]]->name;
+    return NULL;
+}
+
 size_t  scan_fired(const SCAN *s, const char **names, size_t max)
 {
     size_t  i;
