@@ -107,6 +107,7 @@ struct SCAN {
     size_t  ntags;
     const char *subject_prefix;
     char   *subject;              /* raw first Subject */
+    char   *message_id;           /* first Message-ID, for the log */
     size_t  top_counts[TOP_COUNTED];
     HEADER_COUNT own[OWN_HEADERS_MAX];
     size_t  nown;

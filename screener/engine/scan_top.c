@@ -7,7 +7,8 @@
  * Kept whatever the verdict and however early it came: a tag decided at
  * RCPT TO must still prefix the real Subject, and an accept must still
  * delete forged X-Relayscreen-* fields.  What is kept is bounded: the
- * first Subject, three counters, and at most OWN_HEADERS_MAX names.
+ * first Subject and Message-ID, three counters, and at most
+ * OWN_HEADERS_MAX names.
  */
 #include <config.h>
 
@@ -20,6 +21,7 @@
 #include "scan_int.h"
 
 #define OWN_PREFIX "X-Relayscreen"
+#define MESSAGE_ID_MAX 998        /* kept for the log (which caps it more) */
 
 static const char *const counted[TOP_COUNTED] = {
     "Content-Type", "Content-Transfer-Encoding", "Content-Disposition",
@@ -67,6 +69,8 @@ void    scan_top_field(SCAN *s, const char *name, const char *value)
 	return;
     if (s->subject == NULL && strcasecmp(name, "Subject") == 0)
 	s->subject = mystrndup(value, s->conf->limits.max_header_size);
+    if (s->message_id == NULL && strcasecmp(name, "Message-ID") == 0)
+	s->message_id = mystrndup(value, MESSAGE_ID_MAX);
     for (i = 0; i < TOP_COUNTED; i++)
 	if (strcasecmp(name, counted[i]) == 0)
 	    s->top_counts[i]++;
@@ -81,6 +85,7 @@ void    scan_top_free(SCAN *s)
 		 "the first %d names were not removed", s->own_dropped,
 		 s->own_dropped == 1 ? "" : "s", OWN_HEADERS_MAX);
     myfree(s->subject);
+    myfree(s->message_id);
 }
 
 const HEADER_COUNT *scan_own_headers(const SCAN *s, size_t *n)

@@ -2,7 +2,8 @@
  * verdict_log.c - verdict log lines and the --explain part listing.
  *
  * One key=value line per verdict (kvlog escapes and caps every value an
- * attacker could have chosen), plus one line per log/tag rule that fired.
+ * attacker could have chosen), plus one line per log/tag rule that fired;
+ * each ends with the envelope, the client address and the Message-ID.
  */
 #include <config.h>
 
@@ -25,6 +26,8 @@ static void envelope_fields(KVLOG *kv, const SCAN *s)
     kv_addf(kv, "rcpts", "%zu", s->nrcpt);
     if (s->controls_logged)           /* parts with hidden name characters */
 	kv_addf(kv, "hidden_names", "%zu", s->controls_logged);
+    kv_add(kv, "client", s->client_addr);
+    kv_add(kv, "message_id", s->message_id);   /* escaped, capped */
 }
 
 /* A verdict that cannot spare the recipients an accept exempts: say so,
@@ -112,6 +115,7 @@ void    scan_log_refused(const SCAN *s, const char *queue_id,
     kv_add(&kv, "rule", s->rv.rule);
     kv_add(&kv, "recipient", rcpt);
     kv_add(&kv, "sender", s->sender ? (*s->sender ? s->sender : "<>") : NULL);
+    kv_add(&kv, "client", s->client_addr);
     msg_info("%s", kv_str(&kv));
 }
 
