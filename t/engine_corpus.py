@@ -3,10 +3,12 @@
 
 Every message must parse (screener --scan --explain) without crash, hang
 or error exit, and the attachment names the engine reports must equal the
-names Python's email package finds (policy=default; for each part of
-walk(): get_filename(), i.e. Content-Disposition filename, else
-Content-Type name), except for the deliberate differences listed in
-DIFFERENCES with the reason.  The real-world corpus is t/corpus/ (in the
+names Python's email package finds under either policy (default and
+compat32: the engine screens every reading; for each part of walk():
+get_filename(), i.e. Content-Disposition filename, else Content-Type
+name), except for the deliberate differences listed in DIFFERENCES with
+the reason.  (t/engine_differential.py compares parts, names, decoded
+text and digests, of these and of generated malformed messages.)  The real-world corpus is t/corpus/ (in the
 repository, with its licence); the CPython one is skipped where Python's
 test package is not installed.
 """

@@ -20,6 +20,9 @@ fuzz_seed_dirs() {
 	[ -d "$_src/t/fuzz/seeds/$_t" ] && cp "$_src/t/fuzz/seeds/$_t"/* "$_work/$_t/" 2>/dev/null
 	case $_t in
 	mime)   _i=0   # a leading byte selects chunk size and API (fuzz_mime.c)
+		# malformed variants of t/mime_variants.py (issue 8), one set
+		# per item; refresh: t/mime_variants.py --seeds DIR
+		cp "$_src"/t/fuzz/seeds/mime-variants/* "$_work/mime/" 2>/dev/null
 		for _f in "$_src"/t/engine/msgs/*.eml "$_src"/t/corpus/*/*.eml \
 			  "$_src"/../shared/corpus/real-world/*/*.eml; do
 		    [ -f "$_f" ] || continue

@@ -398,9 +398,9 @@ size_t  decoder_finish(DECODER *d, unsigned char *out)
 	memcpy(out, d->qp_hold, d->qp_nhold);
 	n = (size_t) (qp_trim(out, out + d->qp_nhold) - out);
 	d->qp_nhold = 0;
-	if ((d->qp == 1 && !d->python) || d->qp == 4) {
-	    out[n++] = '=';
-	} else if (d->qp == 2) {
+	/* A '=' at the very end is a soft line break with nothing after
+	 * it (RFC 2045; Python and clients drop it). */
+	if (d->qp == 2) {
 	    out[n++] = '=';
 	    out[n++] = d->qp_first;
 	}

@@ -61,8 +61,49 @@ static void add_one(MIME_PARSER *mp, FRAME *f, const char *v)
     strlist_add(&f->part.names, v);
 }
 
-/* A name as given and RFC 2047-decoded (clients decode encoded words
- * even where RFC 2047 forbids them, in quoted parameter values). */
+/* Length of a character Python's str.strip() removes at p, else 0:
+ * ASCII white space, \x1c-\x1f, and Unicode's (UTF-8). */
+static size_t strip_len(const unsigned char *p)
+{
+    if ((*p >= 0x09 && *p <= 0x0d) || (*p >= 0x1c && *p <= 0x20))
+	return 1;
+    if (p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
+	return 2;
+    if ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80)
+	|| (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8a || p[2] == 0xa8
+					       || p[2] == 0xa9 || p[2] == 0xaf))
+	|| (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
+	|| (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80))
+	return 3;
+    return 0;
+}
+
+/* The name as Python's get_filename() returns it: stripped. */
+static void add_stripped(MIME_PARSER *mp, FRAME *f, const char *v)
+{
+    const unsigned char *s = (const unsigned char *) v, *e, *q;
+    size_t  n;
+    char   *copy;
+
+    while ((n = strip_len(s)) > 0)
+	s += n;
+    for (e = s, q = s; *q; q += n ? n : 1)
+	if ((n = strip_len(q)) == 0)
+	    e = q + 1;
+    /* e is past the last byte that is not white space (a continuation
+     * byte of a character ends it: move to the character's end). */
+    while ((*e & 0xc0) == 0x80)
+	e++;
+    if (s == (const unsigned char *) v && *e == 0)
+	return;
+    copy = mystrndup((const char *) s, (size_t) (e - s));
+    add_one(mp, f, copy);
+    myfree(copy);
+}
+
+/* A name as given, RFC 2047-decoded (clients decode encoded words even
+ * where RFC 2047 forbids them, in quoted parameter values), and each as
+ * Python strips it. */
 void    mp_add_name(MIME_PARSER *mp, FRAME *f, const char *v)
 {
     size_t  len = strlen(v), sz = len * 4 + 16;
@@ -72,9 +113,11 @@ void    mp_add_name(MIME_PARSER *mp, FRAME *f, const char *v)
 	dec = mymalloc(sz);
 	rfc2047_decode(v, len, dec, sz);
 	add_one(mp, f, dec);
+	add_stripped(mp, f, dec);
 	myfree(dec);
     }
     add_one(mp, f, v);
+    add_stripped(mp, f, v);
 }
 
 typedef struct PCTX {
@@ -204,6 +247,9 @@ static int read_params(MIME_PARSER *mp, FRAME *f, const char *value,
 	rc = -1;
     pc.is_ctype = 0;
     if (mime_parse_params(value, other, sizeof(other), PARAM_COMMA,
+			  other_param, &pc) < 0)
+	rc = -1;
+    if (mime_parse_params(value, other, sizeof(other), PARAM_RAW,
 			  other_param, &pc) < 0)
 	rc = -1;
     if (is_ctype && !names_only)

@@ -25,13 +25,15 @@ size_t  rfc2047_decode(const char *in, size_t len, char *out, size_t outsize);
  * parameter value (name lower-cased, without RFC 2231 '*' decorations;
  * RFC 2231 decoded, RFC 2047 not).  flags 0 is the client reading: no
  * comments, unquoted values run to ';'.  PARAM_RFC822 skips comments
- * (RFC 2045, Python's default policy); PARAM_COMMA also splits at ','.
+ * (RFC 2045, Python's default policy); PARAM_COMMA also splits at ',';
+ * PARAM_RAW takes the rest of the segment (Python's compat32).
  * Returns 0, or -1 when there were more than MIME_PARAMS_MAX parameters
  * (segments): the rest were not looked at, which the caller must treat
  * as a limit, since one of them could be a name or the boundary. */
 #define MIME_PARAMS_MAX 64
 #define PARAM_RFC822    (1<<0)
 #define PARAM_COMMA     (1<<1)
+#define PARAM_RAW       (1<<2)            /* Python's compat32 */
 typedef void (*PARAM_CB)(void *ctx, const char *name, const char *value);
 int     mime_parse_params(const char *value, char *tok, size_t toksize,
 			  int flags, PARAM_CB cb, void *ctx);

@@ -10,7 +10,10 @@
  * Two more readings exist for names only (mime_part.c screens every
  * name any reading yields): PARAM_RFC822, comments skipped as RFC 2045
  * and Python's default policy have it, and PARAM_COMMA, where ',' also
- * separates parameters.  RFC 2231 (charset'lang'%xx, continuations) is
+ * separates parameters, and PARAM_RAW, Python's compat32 policy: the
+ * value is the whole rest of the segment, unquoted only when it starts
+ * and ends with '"' (so 'filename="a.txt" .exe' is '"a.txt" .exe').
+ * RFC 2231 (charset'lang'%xx, continuations) is
  * decoded in every reading; RFC 2047 is left to the caller, which
  * decodes names but takes a boundary literally.
  *
@@ -162,6 +165,31 @@ static int seg_cmp(const void *a, const void *b)
     return x->index - y->index;
 }
 
+/* compat32: the segment to its separator, trimmed, then unquoted if it
+ * is quoted at both ends (email.utils.unquote). */
+static const char *read_raw(const char *p, int flags, char *val, size_t *vl)
+{
+    const char *e = next_sep(p, flags), *q;
+    size_t  n;
+
+    if (e == NULL)
+	e = p + strlen(p);
+    while (e > p && is_ws(e[-1]))
+	e--;
+    n = (size_t) (e - p);
+    if (n >= 2 && ((p[0] == '"' && e[-1] == '"') || (p[0] == '<' && e[-1] == '>'))) {
+	for (q = p + 1; q < e - 1; q++) {
+	    if (q[0] == '\\' && (q[1] == '\\' || q[1] == '"') && q + 1 < e - 1)
+		q++;
+	    val[(*vl)++] = *q;
+	}
+    } else {
+	memcpy(val, p, n);
+	*vl = n;
+    }
+    return e;
+}
+
 /* The value at p (after '=' and white space) into val; returns the end. */
 static const char *read_value(const char *p, int flags, char *val,
 			              size_t *vl)
@@ -169,6 +197,8 @@ static const char *read_value(const char *p, int flags, char *val,
     const char *v0;
 
     *vl = 0;
+    if (flags & PARAM_RAW)
+	return read_raw(p, flags, val, vl);
     if (*p == '"') {
 	for (p++; *p && *p != '"'; p++) {
 	    if (*p == '\\' && p[1])
