@@ -57,6 +57,8 @@ void    scan_set_special(SCAN *s, ACTION a, const char *what)
 	"limit:header_size", "limit:headers", "limit:line_length",
 	"limit:boundary", "limit:parameters",
 	"limit:names", "limit:ambiguous", "error:regex", "error:sha256",
+	"limit:archive_depth", "limit:archive_members", "limit:archive_size",
+	"limit:archive_expansion", "limit:archive_ratio",
     NULL};
     size_t  i;
 
@@ -210,6 +212,7 @@ SCAN   *scan_new(const SCONF *conf, DIRECTION dir)
 	s->sha = EVP_MD_CTX_new();
 	s->sha_alt = EVP_MD_CTX_new();
     }
+    scan_files_new(s);
     /* Nothing can fire before the envelope: a rule set of pure content
      * rules waits for scan_eoh/scan_data. */
     return s;
@@ -256,6 +259,7 @@ void    scan_free(SCAN *s)
 		 s->controls_logged - CONTROLS_LOG_MAX,
 		 s->controls_logged - CONTROLS_LOG_MAX == 1 ? "" : "s");
     mime_parser_free(s->mp);
+    scan_files_free(s);
     for (i = 0; i < s->conf->n_rules; i++)
 	myfree(s->rs[i].cands);
     myfree(s->rs);

@@ -200,7 +200,8 @@ static void attach_early(SCAN *s, const MIME_PART *p)
 
 	if (!(r->conds & COND_ATTACHMENT) || !st->active || st->fired
 	    || (st->sat & COND_ATTACHMENT) || r->action == ACT_STRIP
-	    || r->has_min_size || r->sha256.n)
+	    || r->has_min_size || r->sha256.n || r->dtypes.n
+	    || r->want_flags)
 	    continue;
 	if (attach_rule_match(r, p, &an, NULL, &file, why, sizeof(why)))
 	    scan_hit(st, COND_ATTACHMENT, p->path, file, why);
@@ -251,7 +252,8 @@ static void cb_part_begin(void *ctx, MIME_PART *p)
 	s->body_rx_on = s->conf->n_regex && regex_open(s, IN_BODY);
     }
     s->sha_alt_on = 0;
-    if (p->want_data) {
+    scan_files_begin(s, p);
+    if (p->want_data && att && (needs & NEED_SHA256) && !p->dual) {
 	if (s->sha == NULL || EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1)
 	    sha_failed(s);
 	else
@@ -265,6 +267,7 @@ static void cb_data(void *ctx, MIME_PART *p, const char *buf, size_t len)
 
     if (s->sha_on && EVP_DigestUpdate(s->sha, buf, len) != 1)
 	sha_failed(s);
+    scan_files_data(s, p, buf, len);
 }
 
 /* Python's reading of the data: from the fork on, its own digest. */
@@ -297,6 +300,33 @@ static void cb_text(void *ctx, MIME_PART *p, const char *buf, size_t len)
 		len, ac_hit, s);
     if (p->dual ? s->dual_rx_on : s->body_rx_on)
 	rxw_feed(p->dual ? &s->dual_rx : &s->body_rx, buf, len, run_regex, s);
+    scan_check_rules(s);
+}
+
+void    scan_extra_text(SCAN *s, const char *part, const char *buf,
+			        size_t len)
+{
+    if (s->final || !(s->conf->needs & NEED_BODY_TEXT))
+	return;
+    s->stream = IN_BODY;
+    s->stream_part = part;
+    if (buf == NULL) {
+	if (s->body_rx_on)
+	    rxw_flush(&s->body_rx, run_regex, s);
+	ac_stream_init(&s->body_ac);
+	rxw_reset(&s->body_rx);
+	s->body_rx_on = 0;
+	scan_check_rules(s);
+	return;
+    }
+    if (!s->body_rx_on && s->conf->n_regex && regex_open(s, IN_BODY)) {
+	rxw_reset(&s->body_rx);
+	s->body_rx_on = 1;
+    }
+    if (s->conf->automaton)
+	ac_feed(s->conf->automaton, &s->body_ac, buf, len, ac_hit, s);
+    if (s->body_rx_on)
+	rxw_feed(&s->body_rx, buf, len, run_regex, s);
     scan_check_rules(s);
 }
 
@@ -385,8 +415,9 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 	pi->text_len = p->text_len;
 	pi->done = 1;
     }
-    if ((s->conf->needs & NEED_ATTACH) && attach_is_attachment(p)
-	&& !s->final) {
+    scan_files_end(s, p);
+    if ((s->conf->needs & NEED_ATTACH) && !s->final
+	&& (attach_is_attachment(p) || scan_files_members(s))) {
 	for (i = 0; i < s->conf->n_rules; i++) {
 	    RULE   *r = s->conf->rules[i];
 	    RULE_STATE *st = &s->rs[i];
@@ -395,7 +426,7 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 		continue;
 	    if (st->fired && r->action != ACT_STRIP)
 		continue;
-	    if (!attach_rule_match(r, p, &an, dg, &file, why, sizeof(why)))
+	    if (!scan_files_match(s, i, p, &an, dg, &file, why, sizeof(why)))
 		continue;
 	    if (r->action == ACT_STRIP && p->in_encoded)
 		st->enc_hit = 1;
@@ -414,6 +445,7 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 		strip_candidate(s, &s->rs[i], p, p->names.n ? p->names.v[0]
 				: NULL);
 	    }
+    scan_files_after(s, p);
     scan_check_rules(s);
 }
 

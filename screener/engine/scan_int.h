@@ -10,6 +10,7 @@
 #include <pcre2.h>
 #include <openssl/evp.h>
 
+#include "attach.h"
 #include "engine.h"
 #include "mime_parser.h"
 #include "rules.h"
@@ -54,6 +55,8 @@ typedef struct RULE_STATE {
     int     enc_hit;              /* matched inside an encoded message:
 				   * strip that whole message part */
 } RULE_STATE;
+
+typedef struct SFILES SFILES;    /* scan_files.c */
 
 /* --explain record of one part. */
 typedef struct PART_INFO {
@@ -144,6 +147,8 @@ struct SCAN {
     int     explain;
     PART_INFO *parts;
     size_t  nparts;
+
+    SFILES *files;                /* NULL: no rule looks inside files */
 };
 
 /* scan.c: rule evaluation */
@@ -184,6 +189,30 @@ void    scan_top_free(SCAN *s);
 
 /* scan_content.c: MIME callbacks and keyword matching */
 extern const MIME_CALLBACKS scan_callbacks;
+
+/* Text found inside a file (a TNEF body) for body keyword rules; buf
+ * NULL ends it. */
+void    scan_extra_text(SCAN *s, const char *part, const char *buf,
+			size_t len);
+
+/* scan_files.c: archives, TNEF, types, inline blocks (files/files.h) */
+struct FILE_FACTS;
+void    scan_files_new(SCAN *s);
+void    scan_files_free(SCAN *s);
+void    scan_files_begin(SCAN *s, MIME_PART *p);
+void    scan_files_data(SCAN *s, const MIME_PART *p, const char *buf,
+			size_t len);
+void    scan_files_end(SCAN *s, const MIME_PART *p);
+int     scan_files_members(const SCAN *s);
+int     scan_files_match(SCAN *s, size_t i, const MIME_PART *p,
+			 const ATTACH_NAMES *an, const char *const digest[2],
+			 const char **file, char *why, size_t whysize);
+void    scan_files_after(SCAN *s, const MIME_PART *p);
+void    scan_explain_file(SCAN *s, const char *part,
+			  const struct FILE_FACTS *ff);
+void    scan_files_explain(const SCAN *s,
+			   void (*out) (void *ctx, const char *line),
+			   void *ctx);
 
 /* strip.c */
 void    strip_build_ranges(SCAN *s);

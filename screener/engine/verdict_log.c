@@ -151,6 +151,7 @@ void    scan_explain(const SCAN *s, void (*out)(void *ctx, const char *line),
 	kv_addf(&kv, "text", "%llu", (unsigned long long) pi->text_len);
 	out(ctx, kv_str(&kv));
     }
+    scan_files_explain(s, out, ctx);
 }
 
 /* Accessors. */

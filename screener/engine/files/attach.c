@@ -121,3 +121,77 @@ int     attach_rule_match(const RULE *r, const MIME_PART *p,
     }
     return 1;
 }
+
+static int view_ext(const RULE *r, const ATTACH_VIEW *v, const char **file,
+		            char *why, size_t whysize)
+{
+    size_t  i, j;
+
+    for (i = 0; i < v->nn; i++)
+	for (j = 0; j < r->exts.n; j++)
+	    if (strcmp(attach_ext(v->norm[i]), r->exts.v[j]) == 0) {
+		*file = v->path ? v->path : v->raw[i];
+		snprintf(why, whysize, "extension=%s", r->exts.v[j]);
+		return 1;
+	    }
+    /* The detected type implies an extension: an MZ file is an exe
+     * whatever it is called. */
+    if (v->ext)
+	for (j = 0; j < r->exts.n; j++)
+	    if (strcmp(v->ext, r->exts.v[j]) == 0) {
+		snprintf(why, whysize, "extension=%s detected=%s",
+			 r->exts.v[j], v->dtype);
+		return 1;
+	    }
+    return 0;
+}
+
+int     attach_view_match(const RULE *r, const ATTACH_VIEW *v,
+			          const char **file, char *why, size_t whysize)
+{
+    size_t  i;
+    int     ok;
+
+    *file = v->path ? v->path : v->nn ? v->raw[0] : NULL;
+    why[0] = 0;
+    if (r->exts.n && !view_ext(r, v, file, why, whysize))
+	return 0;
+    if (r->names.n) {
+	for (ok = 0, i = 0; i < v->nn && !ok; i++)
+	    if (attach_glob_any(&r->names, v->norm[i])) {
+		ok = 1;
+		*file = v->path ? v->path : v->raw[i];
+		snprintf(why, whysize, "name=%s", v->norm[i]);
+	    }
+	if (!ok)
+	    return 0;
+    }
+    if (r->types.n) {
+	if (v->type == NULL || !attach_glob_any(&r->types, v->type))
+	    return 0;
+	snprintf(why, whysize, "type=%s", v->type);
+    }
+    if (r->dtypes.n) {
+	if (v->dtype == NULL || *v->dtype == 0
+	    || !(attach_glob_any(&r->dtypes, v->dtype)
+		 || (v->dtype_alias
+		     && attach_glob_any(&r->dtypes, v->dtype_alias))))
+	    return 0;
+	snprintf(why, whysize, "detected=%s", v->dtype);
+    }
+    if (r->has_min_size) {
+	if (!v->size_known || v->size < r->min_size)
+	    return 0;
+	snprintf(why, whysize, "size=%llu", (unsigned long long) v->size);
+    }
+    if (r->sha256.n) {
+	for (ok = 0, i = 0; i < 2 && !ok; i++)
+	    if (v->digest[i] && strlist_contains_case(&r->sha256, v->digest[i])) {
+		ok = 1;
+		snprintf(why, whysize, "sha256=%s", v->digest[i]);
+	    }
+	if (!ok)
+	    return 0;
+    }
+    return 1;
+}

@@ -6,6 +6,7 @@
 #define RS_ATTACH_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "filename.h"
 #include "mime_parser.h"
 #include "strlist.h"
@@ -41,6 +42,29 @@ int     attach_is_attachment(const MIME_PART *p);
  * why says which key decided. */
 int     attach_rule_match(const struct RULE *r, const MIME_PART *p,
 			  const ATTACH_NAMES *an, const char *const digest[2],
+			  const char **file, char *why, size_t whysize);
+
+/* What one file offers a rule's attachment condition: the MIME part
+ * itself (names, declared type) or a file found inside it (one name, no
+ * declared type).  NULL/0 fields are unknown. */
+typedef struct ATTACH_VIEW {
+    const char (*norm)[ATTACH_NAME_MAX];  /* normalised names */
+    const char *const *raw;       /* the same names as given */
+    size_t  nn;
+    const char *type;             /* declared MIME type, or NULL */
+    const char *dtype;            /* detected type, "" or NULL unknown */
+    const char *dtype_alias;
+    const char *ext;              /* extension the detected type implies */
+    uint64_t size;
+    int     size_known;
+    const char *digest[2];        /* either reading's SHA-256 */
+    const char *path;             /* shown as the file; NULL: its name */
+} ATTACH_VIEW;
+
+/* Do the per-file keys of r's attachment condition (extensions, names,
+ * types, detected_types, min_size, sha256) all hold for v?  The flags
+ * (encrypted...) are the caller's. */
+int     attach_view_match(const struct RULE *r, const ATTACH_VIEW *v,
 			  const char **file, char *why, size_t whysize);
 
 #endif

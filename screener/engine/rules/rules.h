@@ -39,6 +39,7 @@
 #define NEED_SHA256       (1u << 5)   /* attachment digests */
 #define NEED_REGEX        (1u << 6)   /* any regex */
 #define NEED_STRIP        (1u << 7)   /* a strip rule: keep the body */
+#define NEED_FILES        (1u << 8)   /* open containers, inline blocks */
 
 typedef struct RULE_REGEX {
     char   *text;                 /* as written, for logs */
@@ -70,6 +71,8 @@ struct RULE {
     STRLIST sha256;               /* lower-case hex */
     unsigned long long min_size;
     int     has_min_size;
+    STRLIST dtypes;               /* detected_types: globs, lower case */
+    unsigned want_flags;          /* FF_* (files.h): encrypted... = true */
 
     /* sender / recipient */
     STRLIST sender_addrs, sender_domains;
@@ -105,6 +108,17 @@ void    rules_load_client(RULE *r, const config_setting_t *g, CFG_ERRS *e);
  * rest on. */
 void    rules_check_accept(RULE *r, const config_setting_t *g, CFG_ERRS *e);
 void    rules_free_envelope(RULE *r);
+
+/* sconf_files.c: the container limits and attachment keys of issue 9 */
+void    sconf_archive_limits(SCONF_LIMITS *l, const config_setting_t *g,
+			     CFG_ERRS *e);
+void    sconf_files_keys(SCONF *c, RULE *r, const config_setting_t *g,
+			 CFG_ERRS *e);
+/* After all rules: what the files layer needs, libmagic loaded. */
+void    sconf_files_setup(SCONF *c, const config_setting_t *where,
+			  CFG_ERRS *e);
+/* Does the rule look at anything but the part's own declared type? */
+int     rule_needs_files(const RULE *r);
 
 /* Literal keyword normalisation shared by the loader and the matcher:
  * lower case (ASCII, and the two-byte letters utf8_fold2() knows), runs

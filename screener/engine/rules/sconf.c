@@ -91,7 +91,9 @@ static void load_limits(SCONF *c, const config_setting_t *g, CFG_ERRS *e)
 {
     static const char *const keys[] = {"max_depth", "max_parts",
 	"max_header_size", "max_headers", "max_line_length", "on_limit",
-    "on_error", NULL};
+	"on_error", "max_archive_depth", "max_archive_members",
+	"max_archive_size", "max_archive_expansion", "max_archive_ratio",
+    NULL};
     SCONF_LIMITS *l = &c->limits;
     long long v;
     unsigned long long sz;
@@ -103,6 +105,7 @@ static void load_limits(SCONF *c, const config_setting_t *g, CFG_ERRS *e)
     l->max_line_length = 1024 * 1024;
     l->on_limit = ACT_TEMPFAIL;
     l->on_error = ACT_TEMPFAIL;
+    sconf_archive_limits(l, g, e);
     if (g == NULL)
 	return;
     cfg_check_keys(g, keys, e);

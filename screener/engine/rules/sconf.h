@@ -35,6 +35,12 @@ typedef struct SCONF_LIMITS {
     size_t  max_line_length;
     ACTION  on_limit;             /* default ACT_TEMPFAIL */
     ACTION  on_error;             /* internal error; default ACT_TEMPFAIL */
+    /* containers (files_limits.h has the defaults, sconf_files.c loads) */
+    int     max_archive_depth;    /* nested containers opened */
+    unsigned long max_archive_members;    /* files in containers, per message */
+    unsigned long long max_archive_size;  /* a container's own size */
+    unsigned long long max_archive_expansion; /* bytes read out, per message */
+    unsigned long max_archive_ratio;      /* read out / container size */
 } SCONF_LIMITS;
 
 typedef struct SCONF_MILTER {
@@ -78,6 +84,7 @@ typedef struct SCONF {
     struct AC_AUTOMATON *automaton;   /* engine: every rule's words */
     size_t  n_regex;              /* engine: regexes over all rules */
     void   *rx_prefilter;         /* engine: one pcre2_code, see scan.c */
+    struct FILES_CONF *files;     /* engine: type detection (files.h) */
 } SCONF;
 
 /* Load and check a file.  Returns NULL and fills e on any problem. */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "mymalloc.h"
 #include "rules.h"
 #include "textmatch.h"
@@ -102,6 +103,7 @@ static void rule_free(RULE *r)
     strlist_free(&r->types);
     strlist_free(&r->sha256);
     rules_free_envelope(r);
+    strlist_free(&r->dtypes);
     myfree(r);
 }
 
@@ -192,7 +194,8 @@ static void load_attachment(SCONF *c, RULE *r, const config_setting_t *g,
 {
     static const char *const keys[] = {"extensions", "extensions_file",
 	"names", "names_file", "types", "types_file", "min_size", "sha256",
-    "sha256_file", NULL};
+	"sha256_file", "detected_types", "detected_types_file", "encrypted",
+    "unreadable", "macros", NULL};
     STRLIST tmp;
     size_t  i;
 
@@ -241,10 +244,12 @@ static void load_attachment(SCONF *c, RULE *r, const config_setting_t *g,
     }
     if (r->sha256.n)
 	c->needs |= NEED_SHA256;
-    if (r->exts.n + r->names.n + r->types.n + r->sha256.n == 0
-	&& !r->has_min_size)
-	cfg_err(e, g, "attachment: needs extensions, names, types, min_size "
-		"or sha256");
+    sconf_files_keys(c, r, g, e);
+    if (r->exts.n + r->names.n + r->types.n + r->sha256.n + r->dtypes.n == 0
+	&& !r->has_min_size && !r->want_flags)
+	cfg_err(e, g, "attachment: needs extensions, names, types, "
+		"detected_types, min_size, sha256, encrypted, unreadable or "
+		"macros");
     c->needs |= NEED_ATTACH;
 }
 
@@ -364,6 +369,7 @@ static RULE *load_rule(SCONF *c, const config_setting_t *g, size_t idx,
     strlist_init(&r->names);
     strlist_init(&r->types);
     strlist_init(&r->sha256);
+    strlist_init(&r->dtypes);
     strlist_init(&r->sender_addrs);
     strlist_init(&r->sender_domains);
     strlist_init(&r->rcpt_addrs);
@@ -511,6 +517,8 @@ void    sconf_rules_load(SCONF *c, const config_setting_t *list, CFG_ERRS *e)
     myfree(owner);
     if (e->count == 0)
 	build_prefilter(c);
+    if (e->count == 0)
+	sconf_files_setup(c, list, e);
 }
 
 void    sconf_rules_free(SCONF *c)
@@ -527,4 +535,6 @@ void    sconf_rules_free(SCONF *c)
     if (c->rx_prefilter)
 	pcre2_code_free(c->rx_prefilter);
     c->rx_prefilter = NULL;
+    files_conf_free(c->files);
+    c->files = NULL;
 }

@@ -1,0 +1,158 @@
+/*
+ * container.c - archives and compressed files through libarchive: zip
+ * (zip64, data descriptors, ZipCrypto and AES flagged as encrypted), 7z,
+ * rar 4 and 5, tar, cab, ISO 9660/UDF, and gzip/bzip2/xz/zstd single
+ * files (libarchive's raw format) and their combinations.
+ *
+ * Only library decoders are enabled: support_filter_all() would also run
+ * external programs (lrzip, lzop...) on attacker data.  Every byte read
+ * out counts against the expansion and ratio limits; a member is read
+ * only as far as the rules need, and where skipping it would make
+ * libarchive decompress it unseen (solid 7z, compressed tar) it is read
+ * through here, counted, instead.
+ */
+#include <config.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "files_int.h"
+#include "mymalloc.h"
+
+static struct archive *reader(int raw)
+{
+    struct archive *a = archive_read_new();
+
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_lzma(a);
+    archive_read_support_filter_zstd(a);
+    archive_read_support_format_zip(a);
+    archive_read_support_format_7zip(a);
+    archive_read_support_format_rar(a);
+    archive_read_support_format_rar5(a);
+    archive_read_support_format_tar(a);
+    archive_read_support_format_cab(a);
+    archive_read_support_format_iso9660(a);
+    if (raw)
+	archive_read_support_format_raw(a);
+    return a;
+}
+
+/* Skipping costs a seek, not a decompression. */
+static int cheap_skip(struct archive *a)
+{
+    int     fmt = archive_format(a) & ARCHIVE_FORMAT_BASE_MASK;
+
+    return archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE
+	&& (fmt == ARCHIVE_FORMAT_ZIP || fmt == ARCHIVE_FORMAT_ISO9660
+	    || fmt == ARCHIVE_FORMAT_TAR);
+}
+
+/* A compressed single file has no name of its own (or gzip's): the
+ * container's name without its suffix, as a recipient's unpacker does. */
+static void raw_name(const char *outer, const char *given, char *out,
+		             size_t size)
+{
+    const char *dot;
+
+    if (given && *given && strcmp(given, "data") != 0) {
+	snprintf(out, size, "%s", given);
+	return;
+    }
+    snprintf(out, size, "%s", outer);
+    if ((dot = strrchr(out, '.')) != NULL && strchr(dot, '/') == NULL)
+	out[dot - out] = 0;
+}
+
+/* Read one member as far as wanted; returns 0, or -1 to stop the walk. */
+static int read_member(FILES *f, int d, struct archive *a, uint64_t *total,
+		               uint64_t csize)
+{
+    la_ssize_t n;
+    int     skip = cheap_skip(a);
+
+    for (;;) {
+	if (!ent_wants(f, d + 1) && skip)
+	    return 0;
+	n = archive_read_data(a, f->buf, FILE_CHUNK);
+	if (n == 0) {
+	    f->ent[d + 1].all = 1;
+	    return 0;
+	}
+	if (n < 0) {
+	    files_flag(f, FF_UNREADABLE, archive_error_string(a));
+	    return -1;
+	}
+	if (files_expand(f, (uint64_t) n, total, csize) < 0)
+	    return -1;
+	if (ent_wants(f, d + 1))
+	    ent_data(f, d + 1, f->buf, (size_t) n);
+    }
+}
+
+static int entry_ok(FILES *f, struct archive *a, int r)
+{
+    if (r == ARCHIVE_OK || r == ARCHIVE_WARN)
+	return 1;
+    if (r == ARCHIVE_EOF)
+	return 0;
+    /* 7z with encrypted headers, rar5 encryption: the names are hidden
+     * too; that is encrypted, not unreadable. */
+    if (archive_read_has_encrypted_entries(a) > 0)
+	files_flag(f, FF_ENCRYPTED, NULL);
+    else
+	files_flag(f, FF_UNREADABLE, archive_error_string(a));
+    return 0;
+}
+
+void    container_walk(FILES *f, int d, int fd, uint64_t csize)
+{
+    const ENT *outer = &f->ent[d];
+    struct archive *a = reader(outer->kind == FK_COMPRESSED);
+    struct archive_entry *ae;
+    uint64_t total = 0;
+    char    name[FILE_PATH_MAX];
+    const char *pn;
+    int     r, enc;
+
+    if (lseek(fd, 0, SEEK_SET) < 0
+	|| archive_read_open_fd(a, fd, FILE_CHUNK) != ARCHIVE_OK) {
+	files_flag(f, FF_UNREADABLE, archive_error_string(a));
+	archive_read_free(a);
+	return;
+    }
+    while (entry_ok(f, a, archive_read_next_header(a, &ae))) {
+	if (archive_entry_filetype(ae) != AE_IFREG && archive_entry_filetype(ae))
+	    continue;				/* directories, links */
+	if (files_member(f) < 0)
+	    break;
+	if ((pn = archive_entry_pathname_utf8(ae)) == NULL)
+	    pn = archive_entry_pathname(ae);
+	if (outer->kind == FK_COMPRESSED
+	    && archive_format(a) == ARCHIVE_FORMAT_RAW)
+	    raw_name(outer->name, pn, name, sizeof(name));
+	else
+	    snprintf(name, sizeof(name), "%s", pn ? pn : "");
+	ent_begin(f, d + 1, name);
+	if (archive_entry_size_is_set(ae) && archive_entry_size(ae) >= 0) {
+	    ent_declared(f, d + 1, (uint64_t) archive_entry_size(ae));
+	    if (files_ratio_bad(f, (uint64_t) archive_entry_size(ae), csize))
+		files_limit(f, "archive_ratio");
+	}
+	enc = archive_entry_is_data_encrypted(ae)
+	    || archive_entry_is_metadata_encrypted(ae);
+	if (enc)
+	    files_flag(f, FF_ENCRYPTED, NULL);
+	r = enc || f->limit ? 0 : read_member(f, d, a, &total, csize);
+	ent_end(f, d + 1);
+	if (r < 0 || f->limit)
+	    break;
+    }
+    archive_read_free(a);
+}
