@@ -269,6 +269,8 @@ static void one_line(INLINE *in, char *l, size_t len)
 	hqx_line(in, l, len);
 	return;
     case S_HQX_WAIT:
+	if (len == 0 && in->nhdr == 0)
+	    return;			/* blank lines before the data */
 	if (len && l[0] == ':' && !in->in_data && in->nhdr == 0) {
 	    hqx_start(in);
 	    hqx_line(in, l, len);
