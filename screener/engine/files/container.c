@@ -23,7 +23,12 @@
 #include "files_int.h"
 #include "mymalloc.h"
 
-static struct archive *reader(int raw)
+/* raw: a compressed single file.  Its content may look like a tar (an
+ * all-zero block is a complete empty tar to libarchive), so when the tar
+ * reading finds nothing the walk is redone with the raw format alone. */
+enum { R_ARCHIVE, R_COMPRESSED, R_RAW_ONLY };
+
+static struct archive *reader(int mode)
 {
     struct archive *a = archive_read_new();
 
@@ -32,14 +37,16 @@ static struct archive *reader(int raw)
     archive_read_support_filter_xz(a);
     archive_read_support_filter_lzma(a);
     archive_read_support_filter_zstd(a);
-    archive_read_support_format_zip(a);
-    archive_read_support_format_7zip(a);
-    archive_read_support_format_rar(a);
-    archive_read_support_format_rar5(a);
-    archive_read_support_format_tar(a);
-    archive_read_support_format_cab(a);
-    archive_read_support_format_iso9660(a);
-    if (raw)
+    if (mode != R_RAW_ONLY) {
+	archive_read_support_format_zip(a);
+	archive_read_support_format_7zip(a);
+	archive_read_support_format_rar(a);
+	archive_read_support_format_rar5(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_cab(a);
+	archive_read_support_format_iso9660(a);
+    }
+    if (mode != R_ARCHIVE)
 	archive_read_support_format_raw(a);
     return a;
 }
@@ -111,31 +118,33 @@ static int entry_ok(FILES *f, struct archive *a, int r)
     return 0;
 }
 
-void    container_walk(FILES *f, int d, int fd, uint64_t csize)
+/* One pass; returns the number of entries seen, or -1 if it could not
+ * be opened. */
+static int walk(FILES *f, int d, int fd, uint64_t csize, int mode)
 {
     const ENT *outer = &f->ent[d];
-    struct archive *a = reader(outer->kind == FK_COMPRESSED);
+    struct archive *a = reader(mode);
     struct archive_entry *ae;
     uint64_t total = 0;
     char    name[FILE_PATH_MAX];
     const char *pn;
-    int     r, enc;
+    int     r, enc, entries = 0;
 
     if (lseek(fd, 0, SEEK_SET) < 0
 	|| archive_read_open_fd(a, fd, FILE_CHUNK) != ARCHIVE_OK) {
 	files_flag(f, FF_UNREADABLE, archive_error_string(a));
 	archive_read_free(a);
-	return;
+	return -1;
     }
     while (entry_ok(f, a, archive_read_next_header(a, &ae))) {
+	entries++;
 	if (archive_entry_filetype(ae) != AE_IFREG && archive_entry_filetype(ae))
 	    continue;				/* directories, links */
 	if (files_member(f) < 0)
 	    break;
 	if ((pn = archive_entry_pathname_utf8(ae)) == NULL)
 	    pn = archive_entry_pathname(ae);
-	if (outer->kind == FK_COMPRESSED
-	    && archive_format(a) == ARCHIVE_FORMAT_RAW)
+	if (mode != R_ARCHIVE && archive_format(a) == ARCHIVE_FORMAT_RAW)
 	    raw_name(outer->name, pn, name, sizeof(name));
 	else
 	    snprintf(name, sizeof(name), "%s", pn ? pn : "");
@@ -155,4 +164,14 @@ void    container_walk(FILES *f, int d, int fd, uint64_t csize)
 	    break;
     }
     archive_read_free(a);
+    return entries;
+}
+
+void    container_walk(FILES *f, int d, int fd, uint64_t csize)
+{
+    int     compressed = f->ent[d].kind == FK_COMPRESSED;
+
+    if (walk(f, d, fd, csize, compressed ? R_COMPRESSED : R_ARCHIVE) == 0
+	&& compressed && !(f->flags & FF_UNREADABLE))
+	(void) walk(f, d, fd, csize, R_RAW_ONLY);
 }

@@ -170,7 +170,8 @@ OLE    *ole_open(int fd, uint64_t size, const char **err)
     o->nsec = (uint32_t) ((size + o->ssz - 1) / o->ssz);
     if (o->nsec > 0)
 	o->nsec--;				/* the header */
-    if (load_fat(o, hdr) < 0 || load_dir(o, le32(hdr + 0x30)) < 0) {
+    if (load_fat(o, hdr) < 0 || load_dir(o, le32(hdr + 0x30)) < 0
+	|| o->dir[0].type != OLE_ROOT) {
 	*err = "bad OLE2 allocation table or directory";
 	ole_close(o);
 	return NULL;
