@@ -36,6 +36,8 @@ fuzz_seed_dirs() {
 	policy) { printf "\037"; fuzz_policy_req RCPT public 192.0.2.1 "" a@outside.example b@example.com "" ""; } > "$_work/policy/gen-public"
 		{ printf "\037"; fuzz_policy_req RCPT submission 192.0.2.7 alice@example.com alice@example.com x@aol.com TLSv1.3 256; } > "$_work/policy/gen-submission"
 		{ printf "\037"; fuzz_policy_req RCPT internal 10.1.1.25 "" a@example.com x@aol.com "" ""; } > "$_work/policy/gen-internal" ;;
+	container|tnef|inline)   # made by t/files/mkfiles.py
+		python3 "$_src/t/fuzz/files_seeds.py" "$_t" "$_work/$_t" 2>/dev/null ;;
 	esac
 	# never an empty corpus: libFuzzer then starts from nothing
 	[ -n "$(ls "$_work/$_t")" ] || printf 'x' > "$_work/$_t/empty"
