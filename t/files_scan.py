@@ -276,9 +276,9 @@ case("limits", "within max_archive_depth", att("n.zip", nest(1, EXE_ZIP)), "reje
 case("limits", "max_archive_members", att("m.zip", m.zip_of([("f%d.txt" % i, b"x") for i in range(11)])),
      "tempfail", "limit:archive_members")
 case("size", "max_archive_size (on_limit = hold)",
-     att("s.zip", m.zip_of([("r", os.urandom(70000))], zipfile.ZIP_STORED)), "hold", "limit:archive_size")
-case("size", "a big non-container is not limited", att("s.bin", os.urandom(70000)), "none", "-")
-case("limits", "max_archive_expansion", att("e.tgz", tar_gz([("r%d" % i, os.urandom(300000)) for i in range(4)])),
+     att("s.zip", m.zip_of([("r", b"DATA" + os.urandom(70000))], zipfile.ZIP_STORED)), "hold", "limit:archive_size")
+case("size", "a big non-container is not limited", att("s.bin", b"DATA" + os.urandom(70000)), "none", "-")
+case("limits", "max_archive_expansion", att("e.tgz", tar_gz([("r%d" % i, b"DATA" + os.urandom(300000)) for i in range(4)])),
      "tempfail", "limit:archive_expansion")
 case("limits", "max_archive_ratio", att("r.zip", m.zip_of([("zeros", bytes(4 << 20))])), "tempfail",
      "limit:archive_ratio")
