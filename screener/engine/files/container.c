@@ -168,30 +168,15 @@ static int walk(FILES *f, int d, int fd, uint64_t csize, int mode)
     return entries;
 }
 
-/* A zip without its end of central directory record: Windows and most
- * unzip tools refuse it, libarchive reads it as a stream.  Unreadable.
- * (The record is searched in the last FILE_CHUNK bytes: comments longer
- * than that are not worth the trouble.) */
-static int zip_has_end(FILES *f, int fd, uint64_t size)
-{
-    unsigned char *tail = f->buf;
-    uint64_t n = size < FILE_CHUNK ? size : FILE_CHUNK;
-    long    got = spool_pread(fd, tail, (size_t) n, size - n);
-    long    i;
-
-    for (i = got - 22; i >= 0; i--)
-	if (tail[i] == 'P' && memcmp(tail + i, "PK\005\006", 4) == 0)
-	    return 1;
-    return 0;
-}
-
 void    container_walk(FILES *f, int d, int fd, uint64_t csize)
 {
     unsigned char sig[4];
 
+    /* A zip that fails the directory check is unreadable, and is still
+     * read as far as libarchive can: some tools extract what they find. */
     if (spool_pread(fd, sig, 4, 0) == 4 && memcmp(sig, "PK", 2) == 0
-	&& !zip_has_end(f, fd, csize))
-	files_flag(f, FF_UNREADABLE, "zip without its central directory end");
+	&& zip_check(f, fd, csize) < 0 && f->limit)
+	return;
     int     compressed = f->ent[d].kind == FK_COMPRESSED;
 
     if (walk(f, d, fd, csize, compressed ? R_COMPRESSED : R_ARCHIVE) == 0

@@ -74,6 +74,10 @@ int     files_expand(FILES *f, uint64_t n, uint64_t *total, uint64_t csize);
 /* Is a stated size beyond the ratio limit for a container of csize? */
 int     files_ratio_bad(const FILES *f, uint64_t size, uint64_t csize);
 
+/* zipcheck.c: the central directory of a zip in fd; 0, or -1 when it
+ * is unreadable (flagged) or over the member limit. */
+int     zip_check(FILES *f, int fd, uint64_t size);
+
 /* The readers: d is the container's own level, fd its spool. */
 void    container_walk(FILES *f, int d, int fd, uint64_t size);
 void    tnef_walk(FILES *f, int d, int fd, uint64_t size);
