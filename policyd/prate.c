@@ -8,7 +8,9 @@
  */
 #include <config.h>
 
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "mymalloc.h"
@@ -35,8 +37,10 @@ static void add_key(RATE_QUERY *q, RATE_KIND kind, const char *key, size_t len,
 		            const PRATE *lim)
 {
     RATE_QKEY *k;
+    int     msgs = q->new_message && lim->messages > 0;
+    int     rcpts = q->rcpts > 0 && lim->recipients > 0;
 
-    if (len == 0 || (lim->messages == 0 && lim->recipients == 0))
+    if (len == 0 || (!msgs && !rcpts))
 	return;
     k = &q->k[q->n++];
     k->kind = kind;
@@ -47,8 +51,8 @@ static void add_key(RATE_QUERY *q, RATE_KIND kind, const char *key, size_t len,
     lowercase(k->key);
     k->max[RATE_MSGS] = lim->messages;
     k->max[RATE_RCPTS] = lim->recipients;
-    k->add[RATE_MSGS] = q->new_message && lim->messages > 0;
-    k->add[RATE_RCPTS] = lim->recipients > 0;
+    k->add[RATE_MSGS] = msgs;
+    k->add[RATE_RCPTS] = rcpts ? q->rcpts : 0;
 }
 
 int     rate_query_build(const PCONF *c, const PSESSION *s, const PREQ *r,
@@ -67,6 +71,17 @@ int     rate_query_build(const PCONF *c, const PSESSION *s, const PREQ *r,
      * count errs on the side of the limit. */
     q->new_message = *inst == 0 || s == NULL
 	|| strncmp(inst, s->instance, sizeof(s->instance)) != 0;
+    q->rcpts = 1;
+    if (strcasecmp(preq_get(r, PA_PROTOCOL_STATE), "DATA") == 0) {
+	long    n = strtol(preq_get(r, PA_RECIPIENT_COUNT), NULL, 10);
+	long    done = q->new_message || s == NULL ? 0 : s->rcpts;
+
+	if (n > 1000000)
+	    n = 1000000;
+	q->rcpts = n > done ? (int) (n - done) : 0;
+	if (!q->new_message && q->rcpts == 0)
+	    return 0;
+    }
     add_key(q, RK_USER, user, strlen(user), &c->rate_user);
     add_key(q, RK_CLIENT, client, strlen(client), &c->rate_client);
     if (dlen > 1 && at[dlen] == '.')
@@ -113,10 +128,14 @@ void    rate_session_counted(PSESSION *s, const PREQ *r, const RATE_QUERY *q)
 {
     const char *inst = preq_get(r, PA_INSTANCE);
 
-    if (s && q->new_message && *inst) {
+    if (s == NULL)
+	return;
+    if (q->new_message && *inst) {
 	strncpy(s->instance, inst, sizeof(s->instance) - 1);
 	s->instance[sizeof(s->instance) - 1] = 0;
+	s->rcpts = 0;
     }
+    s->rcpts += q->rcpts;
 }
 
 const char *rate_reason(const RATE_QUERY *q, RATE_RESULT res)

@@ -12,8 +12,12 @@
  *
  * A message is the Postfix "instance" attribute (one per message in a
  * session; recipient_count is 0 at every RCPT, so it cannot tell).  The
- * PSESSION of a policy connection remembers the last instance counted:
- * one smtpd process holds one connection, one session at a time.
+ * PSESSION of a policy connection remembers the last instance counted
+ * and how many of its recipients were: one smtpd process holds one
+ * connection, one session at a time.  When Postfix also asks at DATA,
+ * the query there counts what RCPT did not: the message and recipients
+ * Postfix never submitted to the recipient restrictions (a bare
+ * <postmaster>, RFC 5321 4.5.1), from recipient_count.
  */
 #ifndef RS_PRATE_H
 #define RS_PRATE_H
@@ -40,6 +44,7 @@ typedef struct RATE_QUERY {
     int     n;
     RATE_QKEY k[RQ_MAX];
     int     new_message;
+    int     rcpts;                /* recipients this request adds */
     int     window_s;
 } RATE_QUERY;
 
@@ -54,6 +59,7 @@ typedef struct RATE_RESULT {
 /* Per policy connection. */
 typedef struct PSESSION {
     char    instance[PSESSION_INSTANCE_MAX];  /* last message counted */
+    long    rcpts;                /* its recipients counted */
 } PSESSION;
 
 /* The memory store: one table per kind.  Survives reloads. */
@@ -65,7 +71,8 @@ typedef struct PRATES {
 void    prates_init(PRATES *r, size_t max);
 void    prates_free(PRATES *r);
 
-/* Build the query for a RCPT request; returns q->n (0: no limit). */
+/* Build the query for a RCPT or DATA request; returns q->n (0: no
+ * limit, or nothing left to count). */
 int     rate_query_build(const PCONF *c, const PSESSION *s, const PREQ *r,
 			         RATE_QUERY *q);
 /* Decide in memory (check every key, then count in every one). */

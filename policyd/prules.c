@@ -253,6 +253,10 @@ int     policy_check(const PCONF *c, const PSESSION *s, const PREQ *r,
 	set(d, "sender_login_mismatch", R_SENDER_LOGIN);
 	return 0;
     }
+    /* At DATA (when Postfix asks there too), count what no RCPT did: a
+     * bare <postmaster> never reaches the recipient restrictions. */
+    if (strcasecmp(state, "DATA") == 0)
+	return l->rate_limit && rate_query_build(c, s, r, q) > 0;
     if (strcasecmp(state, "RCPT") != 0)
 	return 0;
 

@@ -72,6 +72,9 @@ from capture import Capture
 HOST = "127.0.0.1"
 PORTS = {"public": 2525, "submission": 2587, "internal": 2025,
          "exchange": 2526, "internet": 2527, "policy": 10040}
+# A second gateway (Lab(ports=SECOND_PORTS, held_lock=True) beside a first)
+SECOND_PORTS = {"public": 2625, "submission": 2687, "internal": 2125,
+                "exchange": 2626, "internet": 2627, "policy": 10140}
 LOCK_FILE = "/tmp/relayscreen-lab.lock"
 DOMAINS = ("example.com", "example.net")
 USERS = {"alice@example.com": "alice-Secret-1", "bob@example.com": "bob-Secret-2"}
@@ -265,13 +268,20 @@ class Lab:
     AES128 ciphers ({cipher_bits} = 128; OpenSSL 3 in Debian 12 has no
     sub-128-bit cipher left), so a policy with min_cipher_bits > 128 sees
     a too-weak session.  snippet_args: extra relayscreen-postfix arguments.
+    ports: {name: port} replacing PORTS entries for this lab (a second
+    gateway beside the first: SECOND_PORTS); held_lock=True when another
+    Lab of this process already holds the lab lock (flock would wait on
+    it forever).
     """
 
     def __init__(self, domains=DOMAINS, users=None, internal_clients=("127.0.0.1",),
                  policyd_conf=None, policy_port=PORTS["policy"], screener_conf=None,
                  main_cf=None, master_cf=None, weak_submission_tls=False,
                  state_dir=None, keep=None, snippet_args=(), quiet=False,
-                 policy_hook=None, milter_hook=None):
+                 policy_hook=None, milter_hook=None, ports=None, held_lock=False):
+        self.ports = dict(PORTS)
+        self.ports.update(ports or {})
+        self.held_lock = held_lock
         self.domains = tuple(domains)
         self.users = dict(USERS if users is None else users)
         self.internal_clients = tuple(internal_clients)
@@ -324,7 +334,7 @@ class Lab:
         internal, exchange, internet, policy."""
         if listener == "policy":
             return (self.host, self.policy_port)
-        return (self.host, PORTS[listener])
+        return (self.host, self.ports[listener])
 
     # --- start/stop -------------------------------------------------------------
     def __enter__(self):
@@ -361,6 +371,8 @@ class Lab:
         return self
 
     def _lock(self):
+        if self.held_lock:
+            return
         fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -458,7 +470,7 @@ class Lab:
 
     def _start_capture(self, name, hostname):
         spool = os.path.join(self.dir, name)
-        port = PORTS[name]
+        port = self.ports[name]
         here = os.path.dirname(os.path.abspath(__file__))
         p = self._spawn(name, [sys.executable, os.path.join(here, "capture.py"),
                                "--listen", "%s:%d" % (self.host, port), "--dir", spool,
@@ -541,13 +553,13 @@ class Lab:
             shutil.copyfile(src, os.path.join(etc, dst))
         tls = os.path.join(self.dir, "tls")
         sets = {
-            "public_listen": "%s:%d" % (self.host, PORTS["public"]),
-            "submission_listen": "%s:%d" % (self.host, PORTS["submission"]),
-            "internal_listen": "%s:%d" % (self.host, PORTS["internal"]),
+            "public_listen": "%s:%d" % (self.host, self.ports["public"]),
+            "submission_listen": "%s:%d" % (self.host, self.ports["submission"]),
+            "internal_listen": "%s:%d" % (self.host, self.ports["internal"]),
             "internal_clients": " ".join(self.internal_clients),
             "relay_domains": " ".join(self.domains),
-            "exchange_nexthop": "smtp:[%s]:%d" % (self.host, PORTS["exchange"]),
-            "relayhost": "[%s]:%d" % (self.host, PORTS["internet"]),
+            "exchange_nexthop": "smtp:[%s]:%d" % (self.host, self.ports["exchange"]),
+            "relayhost": "[%s]:%d" % (self.host, self.ports["internet"]),
             "inet_interfaces": self.host,
             "inet_protocols": "ipv4",
             "smtp_tls_security_level": "none",
@@ -598,7 +610,7 @@ class Lab:
             weak.update(master.get("submission", {}))
             master["submission"] = weak
         for listener, settings in master.items():
-            svc = "%s:%d/inet" % (self.host, PORTS[listener])
+            svc = "%s:%d/inet" % (self.host, self.ports[listener])
             for k, v in settings.items():
                 self._postconf("-P", "%s/%s=%s" % (svc, k, v))
         # Postfix creates what is below the queue directory, not the directory
@@ -626,7 +638,7 @@ class Lab:
 
     def _write_state(self):
         state = {"dir": self.dir, "etc": self.etc, "procs": self.procs,
-                 "master_pid": self._master_pid(), "ports": PORTS,
+                 "master_pid": self._master_pid(), "ports": self.ports,
                  "policy_port": self.policy_port, "ca_file": self.ca_file,
                  "users": self.users, "domains": self.domains,
                  "internal_clients": self.internal_clients}
@@ -760,7 +772,7 @@ class Lab:
         """Set -o overrides {name: value} on LISTENER (public, submission,
         internal), then reload.  Values cannot hold whitespace (postconf -P);
         write lists with commas only: "permit_mynetworks,reject"."""
-        svc = "%s:%d/inet" % (self.host, PORTS[listener])
+        svc = "%s:%d/inet" % (self.host, self.ports[listener])
         for k, v in settings.items():
             self._postconf("-P", "%s/%s=%s" % (svc, k, v))
         if reload:
@@ -777,7 +789,7 @@ class Lab:
 
     def postconf_master_get(self, listener, name):
         """The -o override NAME of LISTENER ("" when it has none)."""
-        svc = "%s:%d/inet" % (self.host, PORTS[listener])
+        svc = "%s:%d/inet" % (self.host, self.ports[listener])
         return self._postconf("-Ph", "%s/%s" % (svc, name)).strip()
 
     def reload(self):
@@ -975,7 +987,7 @@ class Lab:
         """Copy-pasteable swaks commands for each listener."""
         user, pw = next(iter(self.users.items()))
         d = self.domains[0]
-        pub, sub, internal = (PORTS[n] for n in LISTENERS)
+        pub, sub, internal = (self.ports[n] for n in LISTENERS)
         return [
             "# public (anonymous, hosted domain -> Exchange capture):",
             "swaks --server %s --port %d --from someone@sender.test --to user@%s" % (self.host, pub, d),

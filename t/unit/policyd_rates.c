@@ -86,13 +86,15 @@ static const char *decide_at(int64_t now, const char *first, ...)
     const char *why, *s;
     va_list ap;
 
-    strcpy(buf, "request=smtpd_access_policy\nprotocol_state=RCPT\n");
+    strcpy(buf, "request=smtpd_access_policy\n");
     va_start(ap, first);
     for (s = first; s; s = va_arg(ap, const char *)) {
 	strcat(buf, s);
 	strcat(buf, "\n");
     }
     va_end(ap);
+    if (strstr(buf, "protocol_state=") == NULL)
+	strcat(buf, "protocol_state=RCPT\n");
     strcat(buf, "\n");
     preq_init(&p);
     preq_feed(&p, buf, strlen(buf));
@@ -241,6 +243,31 @@ static void test_client_postmaster(void)
 	last = decide_at(4000, "policy_context=public", "client_address=192.0.2.9",
 			 "recipient=u@example.com", (const char *) 0);
     is_str(last, R_MSGS, "no instance: each RCPT is a message");
+}
+
+/* When Postfix also asks at DATA: what no RCPT counted (recipients it
+ * never submitted to the restrictions, a bare <postmaster>). */
+#define DATA(user, inst, count) decide_at(4500, "protocol_state=DATA", \
+	"policy_context=submission", "client_address=198.51.100.8", "sasl_username=" user, \
+	"sender=x@example.com", "recipient=", "recipient_count=" count, "instance=" inst, \
+	(const char *) 0)
+
+static void test_data(void)
+{
+    memset(&sess, 0, sizeof(sess));
+    is_str(SUBMIT(4500, "hal@example.com", "h1"), "DUNNO", "hal: RCPT 1 of message h1");
+    is_str(SUBMIT(4500, "hal@example.com", "h1"), "DUNNO", "hal: RCPT 2 of message h1");
+    is_str(DATA("hal@example.com", "h1", "3"), "DUNNO",
+	   "DATA of h1 with 3 recipients: the uncounted one is added (3 of 5)");
+    is_str(DATA("hal@example.com", "h2", "2"), "DUNNO",
+	   "DATA of h2 whose 2 recipients no RCPT counted: message 2, recipients 5 of 5");
+    is_str(DATA("hal@example.com", "h3", "1"), R_MSGS, "DATA of a 3rd message: 450 (messages = 2)");
+    is_str(DATA("hal@example.com", "h2", "2"), "DUNNO", "DATA asked again: nothing counted twice");
+    memset(&sess, 0, sizeof(sess));
+    is_str(SUBMIT(4500, "ian@example.com", "i1"), "DUNNO", "ian: RCPT of message i1");
+    is_str(DATA("ian@example.com", "i1", "6"), R_RCPTS,
+	   "DATA with 5 recipients no RCPT counted: 452 (recipients = 5)");
+    is_str(DATA("ian@example.com", "i1", "5"), "DUNNO", "with 4 uncounted: passes");
 }
 
 static void test_domain(void)
@@ -410,6 +437,7 @@ int     main(void)
     prates_init(&rates, conf->rate_table_size);
     test_messages();
     test_client_postmaster();
+    test_data();
     test_domain();
     test_sliding();
     test_table();
