@@ -1,15 +1,24 @@
 /*
  * policyd_load.c - load generator for Postfix policy servers.
  *
- * Opens N persistent connections to a policy server and keeps exactly one
- * request outstanding on each (as N smtpd processes would), driven by one
- * epoll loop.  Requests are what Postfix 3.7 sends at RCPT time, with a
- * different recipient each time (so no server-side cache can help) and a
- * given share of recipients outside the hosted domain.  After a warm-up,
- * every round trip is timed; prints requests/s and latency percentiles.
+ * Opens N persistent connections to a policy server, driven by one epoll
+ * loop.  Requests are what Postfix 3.7 sends at RCPT time, with a
+ * different recipient and message each time (so no server-side cache can
+ * help) and a given share of recipients outside the hosted domain.
+ *
+ * Closed loop (default): exactly one request outstanding per connection
+ * (as N smtpd processes would); measures the most the server answers.
+ * Open loop (-R rate): requests are sent at a fixed rate, round robin
+ * over the connections, whether or not earlier ones were answered (a
+ * connection may then have several in flight); each latency is measured
+ * from the time the request was due, so a server that falls behind
+ * shows it (no coordinated omission).  A timerfd paces the sends.
+ *
+ * After a warm-up, every round trip is timed; prints requests/s and
+ * latency percentiles.
  *
  * usage: policyd_load [-c conns] [-d seconds] [-w warmup] [-r reject%]
- *                     [-x policy_context] HOST:PORT
+ *                     [-x policy_context] [-R requests/s] HOST:PORT
  */
 #include <config.h>
 
@@ -23,14 +32,19 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#define PEND_MAX 256               /* open loop: requests in flight */
+
 typedef struct LCONN {
     int     fd;
-    char    in[4096];
+    char    in[8192];
     size_t  inlen;
     uint64_t sent_ns;
+    uint64_t pend[PEND_MAX];      /* open loop: due times, oldest first */
+    unsigned phead, pcount;
     int     dead;
 } LCONN;
 
@@ -107,19 +121,139 @@ static int cmp64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static uint64_t measure_from, measure_to;
+static unsigned long measured;
+
+static void record(uint64_t when, uint64_t latency, const char *reply)
+{
+    if (when < measure_from || when >= measure_to)
+	return;
+    if (nsamples == capsamples) {
+	capsamples = capsamples ? capsamples * 2 : 1 << 20;
+	samples = realloc(samples, capsamples * sizeof(*samples));
+	if (samples == NULL) {
+	    perror("realloc");
+	    exit(1);
+	}
+    }
+    samples[nsamples++] = latency;
+    measured++;
+    if (strncasecmp(reply, "action=dunno", 12) == 0)
+	replies_dunno++;
+    else if (strncmp(reply, "action=5", 8) == 0 || strncasecmp(reply, "action=reject", 13) == 0)
+	replies_reject++;
+    else
+	replies_other++;
+}
+
+/* Read what c has; each complete reply answers its oldest due time.
+ * -1: the server closed the connection. */
+static int open_read(LCONN *c)
+{
+    ssize_t r = read(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen);
+    char   *p, *eom;
+    uint64_t t;
+
+    if (r <= 0)
+	return -1;
+    c->inlen += (size_t) r;
+    c->in[c->inlen] = 0;
+    t = now_ns();
+    for (p = c->in; (eom = strstr(p, "\n\n")) != NULL; p = eom + 2) {
+	if (c->pcount == 0)
+	    return -1;			/* a reply nobody asked for */
+	record(t, t - c->pend[c->phead], p);
+	c->phead = (c->phead + 1) % PEND_MAX;
+	c->pcount--;
+    }
+    c->inlen -= (size_t) (p - c->in);
+    memmove(c->in, p, c->inlen);
+    return 0;
+}
+
+/* Open loop: one request every 1/rate s, round robin, until measure_to. */
+static int open_loop(LCONN *conns, int nconn, int ep, double rate, int reject_pct,
+		             const char *ctx)
+{
+    struct epoll_event ev, evs[256];
+    struct itimerspec its;
+    uint64_t interval = (uint64_t) (1e9 / rate), due = now_ns(), t;
+    int     tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK), next = 0, errors = 0;
+    unsigned long late = 0;
+
+    if (tfd < 0) {
+	perror("timerfd_create");
+	return 1;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.events = EPOLLIN;
+    ev.data.u32 = (uint32_t) nconn;
+    epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+    while ((t = now_ns()) < measure_to) {
+	int     n, k;
+
+	/* Send everything due; the latency clock starts at the due time. */
+	while (due <= t) {
+	    LCONN  *c = &conns[next];
+
+	    next = (next + 1) % nconn;
+	    if (c->dead)
+		continue;
+	    if (c->pcount == PEND_MAX) {
+		late++;
+		due += interval;
+		continue;
+	    }
+	    if (send_one(c, reject_pct, ctx) < 0) {
+		c->dead = 1;
+		errors++;
+		continue;
+	    }
+	    c->pend[(c->phead + c->pcount++) % PEND_MAX] = due;
+	    due += interval;
+	}
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_sec = (time_t) (due / 1000000000ULL);
+	its.it_value.tv_nsec = (long) (due % 1000000000ULL);
+	timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
+	n = epoll_wait(ep, evs, 256, 1000);
+	for (k = 0; k < n; k++) {
+	    uint64_t exp;
+	    LCONN  *c;
+
+	    if (evs[k].data.u32 == (uint32_t) nconn) {
+		if (read(tfd, &exp, sizeof(exp)) < 0)
+		    continue;
+		continue;
+	    }
+	    c = &conns[evs[k].data.u32];
+	    if (!c->dead && open_read(c) < 0) {
+		fprintf(stderr, "policyd_load: connection closed by server\n");
+		c->dead = 1;
+		errors++;
+		epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+	    }
+	}
+    }
+    close(tfd);
+    if (late)
+	fprintf(stderr, "policyd_load: %lu requests not sent: %d in flight on a connection\n",
+		late, PEND_MAX);
+    return errors + (late > 0);
+}
+
 int     main(int argc, char **argv)
 {
     int     nconn = 200, ch, ep, i, reject_pct = 10, errors = 0;
-    double  duration = 10, warmup = 2;
+    double  duration = 10, warmup = 2, rate = 0;
     const char *ctx = "public";
     char    host[64], *colon;
     struct sockaddr_in sin;
     LCONN  *conns;
-    uint64_t start, measure_from, measure_to, end;
-    unsigned long measured = 0;
+    uint64_t start, end;
     struct epoll_event ev, evs[256];
 
-    while ((ch = getopt(argc, argv, "c:d:w:r:x:")) != -1) {
+    while ((ch = getopt(argc, argv, "c:d:w:r:x:R:")) != -1) {
 	switch (ch) {
 	case 'c':
 	    nconn = atoi(optarg);
@@ -136,11 +270,14 @@ int     main(int argc, char **argv)
 	case 'x':
 	    ctx = optarg;
 	    break;
+	case 'R':
+	    rate = atof(optarg);
+	    break;
 	default:
 	    goto usage;
 	}
     }
-    if (optind + 1 != argc || nconn < 1 || nconn > 10000 || duration <= 0)
+    if (optind + 1 != argc || nconn < 1 || nconn > 10000 || duration <= 0 || rate < 0)
 	goto usage;
     if ((colon = strrchr(argv[optind], ':')) == NULL
 	|| (size_t) (colon - argv[optind]) >= sizeof(host))
@@ -175,6 +312,10 @@ int     main(int argc, char **argv)
     start = now_ns();
     measure_from = start + (uint64_t) (warmup * 1e9);
     measure_to = measure_from + (uint64_t) (duration * 1e9);
+    if (rate > 0) {
+	errors = open_loop(conns, nconn, ep, rate, reject_pct, ctx);
+	goto report;
+    }
     for (i = 0; i < nconn; i++)
 	if (send_one(&conns[i], reject_pct, ctx) < 0)
 	    conns[i].dead = 1, errors++;
@@ -202,25 +343,7 @@ int     main(int argc, char **argv)
 	    if ((eom = strstr(c->in, "\n\n")) == NULL)
 		continue;
 	    end = now_ns();
-	    if (end >= measure_from && end < measure_to) {
-		if (nsamples == capsamples) {
-		    capsamples = capsamples ? capsamples * 2 : 1 << 20;
-		    samples = realloc(samples, capsamples * sizeof(*samples));
-		    if (samples == NULL) {
-			perror("realloc");
-			return 1;
-		    }
-		}
-		samples[nsamples++] = end - c->sent_ns;
-		measured++;
-		if (strncasecmp(c->in, "action=dunno", 12) == 0)
-		    replies_dunno++;
-		else if (strncmp(c->in, "action=5", 8) == 0
-			 || strncasecmp(c->in, "action=reject", 13) == 0)
-		    replies_reject++;
-		else
-		    replies_other++;
-	    }
+	    record(end, end - c->sent_ns, c->in);
 	    c->inlen = 0;
 	    if (send_one(c, reject_pct, ctx) < 0) {
 		c->dead = 1;
@@ -228,14 +351,15 @@ int     main(int argc, char **argv)
 	    }
 	}
     }
+report:
     if (nsamples == 0) {
 	printf("requests=0 errors=%d\n", errors);
 	return 1;
     }
     qsort(samples, nsamples, sizeof(*samples), cmp64);
-    printf("conns=%d seconds=%.1f requests=%lu rps=%.0f p50_us=%.1f p99_us=%.1f "
+    printf("mode=%s conns=%d seconds=%.1f requests=%lu rps=%.0f p50_us=%.1f p99_us=%.1f "
 	   "max_us=%.1f dunno=%lu reject=%lu other=%lu errors=%d\n",
-	   nconn, duration, measured, measured / duration,
+	   rate > 0 ? "open" : "closed", nconn, duration, measured, measured / duration,
 	   samples[nsamples / 2] / 1e3, samples[nsamples * 99 / 100] / 1e3,
 	   samples[nsamples - 1] / 1e3, replies_dunno, replies_reject,
 	   replies_other, errors);
@@ -247,6 +371,6 @@ int     main(int argc, char **argv)
 
 usage:
     fprintf(stderr, "usage: policyd_load [-c conns] [-d seconds] [-w warmup] "
-	    "[-r reject%%] [-x policy_context] HOST:PORT\n");
+	    "[-r reject%%] [-x policy_context] [-R requests/s] HOST:PORT\n");
     return 2;
 }
