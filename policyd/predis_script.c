@@ -8,11 +8,13 @@
  * of ring position P.  It moves every key's ring on to "now", checks
  * every key, and only when all pass adds the request's counts, so one
  * EVALSHA is one atomic decision whatever the other gateways do at the
- * same moment.  Keys expire one window and one slot after their last
- * count, when nothing in them could matter any more.
+ * same moment.  A key expires once its newest slot has left the window
+ * (when nothing in it could matter any more); the expiry is set when the
+ * newest slot changes, so a decision is two calls per key (HMGET, HSET)
+ * most of the time.
  *
- * ARGV: now_ms (0: the Redis server's clock), slot_ms, ring length,
- * ttl_ms, then for each key max_messages, max_recipients, add_messages,
+ * ARGV: now_ms (0: the Redis server's clock), slot_ms, ring length, then
+ * for each key max_messages, max_recipients, add_messages,
  * add_recipients.  Returns 0 (counted) or 2i-1 / 2i when key i (1-based)
  * would go over its message / recipient limit.
  */
@@ -31,16 +33,18 @@ const char predis_script[] =
 "  local t = redis.call('TIME')\n"
 "  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 "end\n"
-"local slot, n, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])\n"
+"local slot, n = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
 "local cur = math.floor(now / slot)\n"
-"local head = {}\n"
-"local sum = {}\n"
+"local st = {}\n"
 "for i, k in ipairs(KEYS) do\n"
-"  local v = redis.call('HMGET', k, 'z', 'h', 'a', 'b')\n"
+"  local p = cur % n\n"
+"  local v = redis.call('HMGET', k, 'z', 'h', 'a', 'b', 'm' .. p, 'r' .. p)\n"
 "  local h, a, b = tonumber(v[2]), tonumber(v[3]) or 0, tonumber(v[4]) or 0\n"
+"  local m, r = tonumber(v[5]) or 0, tonumber(v[6]) or 0\n"
+"  local moved = false\n"
 "  if tonumber(v[1]) ~= slot or h == nil or cur - h >= n then\n"
 "    if v[1] or v[2] then redis.call('DEL', k) end\n"
-"    h, a, b = cur, 0, 0\n"
+"    h, a, b, m, r, moved = cur, 0, 0, 0, 0, true\n"
 "  elseif cur > h then\n"
 "    local f = {}\n"
 "    for s = h + 1, cur do\n"
@@ -53,23 +57,26 @@ const char predis_script[] =
 "      b = b - (tonumber(old[j + 1]) or 0)\n"
 "    end\n"
 "    redis.call('HDEL', k, unpack(f))\n"
-"    h = cur\n"
+"    h, m, r, moved = cur, 0, 0, true\n"
 "    redis.call('HSET', k, 'h', h, 'a', a, 'b', b)\n"
+"  elseif cur < h then\n"
+"    p = h % n\n"
+"    local w = redis.call('HMGET', k, 'm' .. p, 'r' .. p)\n"
+"    m, r = tonumber(w[1]) or 0, tonumber(w[2]) or 0\n"
 "  end\n"
-"  head[i], sum[i] = h, {a, b}\n"
-"  local o = 4 + (i - 1) * 4\n"
+"  st[i] = {h, a, b, m, r, p, moved}\n"
+"  local o = 3 + (i - 1) * 4\n"
 "  local mm, mr = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])\n"
 "  if mm > 0 and a + tonumber(ARGV[o + 3]) > mm then return 2 * i - 1 end\n"
 "  if mr > 0 and b + tonumber(ARGV[o + 4]) > mr then return 2 * i end\n"
 "end\n"
 "for i, k in ipairs(KEYS) do\n"
-"  local o = 4 + (i - 1) * 4\n"
+"  local o = 3 + (i - 1) * 4\n"
 "  local am, ar = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])\n"
-"  local p = head[i] % n\n"
-"  redis.call('HSET', k, 'z', slot, 'h', head[i], 'a', sum[i][1] + am, 'b', sum[i][2] + ar)\n"
-"  if am > 0 then redis.call('HINCRBY', k, 'm' .. p, am) end\n"
-"  if ar > 0 then redis.call('HINCRBY', k, 'r' .. p, ar) end\n"
-"  redis.call('PEXPIRE', k, ttl)\n"
+"  local e = st[i]\n"
+"  redis.call('HSET', k, 'z', slot, 'h', e[1], 'a', e[2] + am, 'b', e[3] + ar,\n"
+"             'm' .. e[6], e[4] + am, 'r' .. e[6], e[5] + ar)\n"
+"  if e[7] then redis.call('PEXPIRE', k, (e[1] + n + 1) * slot - now) end\n"
 "end\n"
 "return 0\n";
 
@@ -116,7 +123,6 @@ void    predis_call_build(PREDIS_CALL *call, const char *sha, const char *prefix
     arg(call, "%lld", (long long) now_ms);
     arg(call, "%lld", (long long) slot);
     arg(call, "%d", RATE_RING);
-    arg(call, "%lld", (long long) (slot * RATE_RING + 1000));
     for (i = 0; i < q->n; i++) {
 	arg(call, "%ld", q->k[i].max[RATE_MSGS]);
 	arg(call, "%ld", q->k[i].max[RATE_RCPTS]);

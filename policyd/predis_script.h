@@ -18,7 +18,7 @@
 extern const char predis_script[];
 
 #define PREDIS_SHA_LEN   40
-#define PREDIS_ARGC_MAX  (4 + RQ_MAX + 4 + 4 * RQ_MAX)
+#define PREDIS_ARGC_MAX  (4 + RQ_MAX + 3 + 4 * RQ_MAX)
 #define PREDIS_ARGBUF    (RQ_MAX * (REDIS_PREFIX_MAX + RATE_KEY_MAX + 4) + 512)
 
 /* Reply bounds: what the script and SCRIPT LOAD can return is tiny. */

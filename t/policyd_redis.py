@@ -152,7 +152,7 @@ def smoothness(tmp, redis):
                    "(most %d, %d passed)" % (worst, len(acc)))
             tap.is_eq(unjust, 0, "every refusal had 10 within the last window and slot")
             ttl = int(redis.cli("PTTL", "t:c:203.0.113.2").strip())
-            tap.ok(0 < ttl <= 106000, "the key expires by itself (PTTL %d ms)" % ttl)
+            tap.ok(0 < ttl <= 110000, "the key expires by itself, a window and a slot or two after its newest count (PTTL %d ms)" % ttl)
         finally:
             a.stop()
             b.stop()

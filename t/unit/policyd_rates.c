@@ -399,7 +399,7 @@ static void test_call(void)
     q.k[1].max[RATE_RCPTS] = 5000;
     q.k[1].add[RATE_RCPTS] = 1;
     predis_call_build(&call, "0123456789abcdef0123456789abcdef01234567", "rs:", &q, 0);
-    ok(call.argc == 7 + 5 * 2 && strcmp(call.argv[0], "EVALSHA") == 0
+    ok(call.argc == 6 + 5 * 2 && strcmp(call.argv[0], "EVALSHA") == 0
        && strcmp(call.argv[2], "2") == 0 && strcmp(call.argv[3], "rs:u:ann@example.com") == 0
        && strcmp(call.argv[4], "rs:d:example.com") == 0 && strcmp(call.argv[6], "180000") == 0,
        "EVALSHA call: 2 keys with prefix and kind, slot 180000 ms");
