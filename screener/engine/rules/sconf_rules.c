@@ -143,7 +143,7 @@ static void load_keywords(SCONF *c, RULE *r, const config_setting_t *g,
 	pcre2_code *code;
 
 	code = pcre2_compile((PCRE2_SPTR) rx.v[i], PCRE2_ZERO_TERMINATED,
-			     PCRE2_CASELESS | PCRE2_UTF
+			     PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP
 			     | PCRE2_MATCH_INVALID_UTF, &err, &off, NULL);
 	if (code == NULL) {
 	    PCRE2_UCHAR buf[256];
@@ -462,7 +462,7 @@ static void build_prefilter(SCONF *c)
     *o = 0;
     if (n > 1) {
 	code = pcre2_compile((PCRE2_SPTR) pat, PCRE2_ZERO_TERMINATED,
-			     PCRE2_CASELESS | PCRE2_UTF
+			     PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP
 			     | PCRE2_MATCH_INVALID_UTF, &err, &off, NULL);
 	if (code) {
 	    (void) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
