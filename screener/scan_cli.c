@@ -167,6 +167,20 @@ static FILE *open_message(const char *path)
     return tmp;
 }
 
+/* Audit rules that held: audit=RULE:WOULD-DO each (no effect on rc). */
+static void audit_fields(KVLOG *kv, const SCAN *s)
+{
+    const char *names[16];
+    ACTION  acts[16];
+    size_t  n, i;
+
+    n = scan_audited(s, names, acts, 16);
+    for (i = 0; i < n && i < 16; i++)
+	kv_addf(kv, "audit", "%s:%s", names[i], action_name(acts[i]));
+    if (n > 16)
+	kv_addf(kv, "audit_more", "%zu", n - 16);
+}
+
 static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
 {
     FILE   *fp;
@@ -260,6 +274,7 @@ static int scan_one(const SCONF *conf, const OPTS *o, const char *path)
     if (scan_subject_prefix(s))
 	kv_add(&kv, "subject_prefix", scan_subject_prefix(s));
     header_changes(&kv, s);
+    audit_fields(&kv, s);
     if (v->action == ACT_STRIP) {
 	scan_strip_ranges(s, &n);
 	kv_addf(&kv, "stripped", "%zu", n);

@@ -256,8 +256,47 @@ with open(forged, "rb") as f:
 out = r.stdout.decode("utf-8", "replace")
 ok(fields(out).get("rule") == "executables", "standard input through the milter API", out)
 
+# issue 13: audit mode, per rule and global: evaluated, shown with what it
+# would have done, and the message goes on as if the rule did not exist.
+AUDIT = write("audit.conf", """
+audit = true;
+rules = (
+  { name = "exe"; attachment = { extensions = [ "exe" ]; }; action = "reject"; },
+  { name = "strip-exe"; attachment = { extensions = [ "exe" ]; }; action = "strip"; },
+  { name = "abuse"; recipient = { addresses = [ "abuse@example.com" ]; }; action = "accept"; },
+  { name = "blocked"; sender = { domains = [ "evil.example" ]; }; action = "reject"; },
+  { name = "tagit"; recipient = { domains = [ "example.com" ]; }; action = "tag";
+    subject_prefix = "[T]"; tag_header = "X-Screener: t"; },
+  { name = "hold-word"; mode = "enforce"; keywords = { words = [ "holdme" ]; }; action = "hold"; }
+);
+""")
+PER = write("audit-rule.conf", """
+rules = (
+  { name = "exe-new"; mode = "audit"; attachment = { extensions = [ "exe" ]; }; action = "reject"; },
+  { name = "exe-old"; attachment = { extensions = [ "exe" ]; }; action = "discard"; }
+);
+""")
+for api in (False, True):
+    sfx = " (milter API)" if api else ""
+    rc, out, err = scan(E + ["--rcpt", "abuse@example.com"], honest, AUDIT, api)
+    f = fields(out)
+    ok(f.get("action") == "pass" and rc == 0 and "subject" not in f and "tag" not in f,
+       "global audit: the message goes on untouched" + sfx, out)
+    for want in ("audit=blocked:reject", "audit=abuse:accept", "audit=exe:reject",
+                 "audit=strip-exe:strip", "audit=tagit:tag"):
+        ok(want in out, f"global audit: {want} shown" + sfx, out)
+    rc, out, err = scan(["--rcpt", "victim@example.com"], write("hold.eml", mime(
+        "a@sender.example", "holdme", EXE)), AUDIT, api)
+    ok(fields(out).get("action") == "hold" and "audit=" in out,
+       "mode = enforce under a global audit still acts" + sfx, out)
+    rc, out, err = scan(E, honest, PER, api)
+    ok(fields(out).get("rule") == "exe-old" and "audit=exe-new:reject" in out,
+       "an audit rule first: the enforced rule after it decides" + sfx, out)
+
 # Config errors, each as FILE:LINE: message.
 BAD = [
+    ('{ name = "a"; mode = "dry"; sender = { domains = ["x.example"]; }; action = "reject"; }',
+     '"mode"'),
     ('{ name = "a"; sender = { domains = ["x.example"]; envelope_only = false; }; action = "accept"; }',
      "an accept matches the envelope sender only"),
     ('{ name = "a"; recipient = { addresses = ["abuse@x.example"]; }; keywords = { words = ["w"]; };'

@@ -150,6 +150,10 @@ const STRIP_RANGE *scan_strip_ranges(const SCAN *s, size_t *n);
 /* Names of the non-terminal (tag, log) rules that fired, in order; up
  * to max are stored in names.  Returns how many fired. */
 size_t  scan_fired(const SCAN *s, const char **names, size_t max);
+/* Audit rules (mode = "audit") that held, in order, and what each would
+ * have done; up to max stored.  Returns how many. */
+size_t  scan_audited(const SCAN *s, const char **names, ACTION *acts,
+		     size_t max);
 /* The first of them with action a (ACT_TAG or ACT_LOG), or NULL. */
 const char *scan_first_fired(const SCAN *s, ACTION a);
 

@@ -139,6 +139,12 @@ static void holds(SCAN *s, size_t i)
     const RULE *r = s->conf->rules[i];
     RULE_STATE *st = &s->rs[i];
 
+    if (r->audit) {
+	/* evaluated and logged with what it would do; never acted on */
+	st->fired = st->audited = 1;
+	s->audited[s->naudited++] = i;
+	return;
+    }
     if (scan_affected(s, (int) i) > 0) {
 	fire(s, i);
     } else if (s->nrcpt > 0 && s->env_done) {
@@ -200,6 +206,7 @@ SCAN   *scan_new(const SCONF *conf, DIRECTION dir)
 	s->rs[i].active = (conf->rules[i]->dirs & (unsigned) dir) != 0;
     s->tags = mycalloc(n ? n : 1, sizeof(*s->tags));
     s->logged = mycalloc(n ? n : 1, sizeof(*s->logged));
+    s->audited = mycalloc(n ? n : 1, sizeof(*s->audited));
     s->mp = mime_parser_new(&conf->limits, &scan_callbacks, s);
     rxw_init(&s->body_rx);
     rxw_init(&s->dual_rx);
@@ -268,6 +275,7 @@ void    scan_free(SCAN *s)
     scan_top_free(s);
     myfree(s->tags);
     myfree(s->logged);
+    myfree(s->audited);
     myfree(s->ranges);
     rxw_free(&s->body_rx);
     rxw_free(&s->dual_rx);

@@ -424,7 +424,7 @@ static void cb_part_end(void *ctx, MIME_PART *p)
 
 	    if (!(r->conds & COND_ATTACHMENT) || !st->active)
 		continue;
-	    if (st->fired && r->action != ACT_STRIP)
+	    if (st->fired && (r->action != ACT_STRIP || st->audited))
 		continue;
 	    if (!scan_files_match(s, i, p, &an, dg, &file, why, sizeof(why)))
 		continue;

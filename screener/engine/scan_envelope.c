@@ -173,8 +173,8 @@ static RCPT_FATE rcpt_fate(const SCAN *s, const char *addr, size_t limit,
 	const RULE_STATE *st = &s->rs[i];
 
 	*rule = (int) i;
-	if (!st->active || st->fired)
-	    continue;
+	if (!st->active || st->fired || r->audit)
+	    continue;                     /* audit: an ordinary hit, logged */
 	if (st->deferred == DEFER_REFUSE)
 	    return RCPT_REFUSED;
 	if (!holds_for(s, i, addr) || r->action == ACT_TAG

@@ -49,6 +49,7 @@ typedef struct RULE_STATE {
     int     fired;                /* fired, or skipped (every recipient
 				   * exempt from it) */
     DEFER   deferred;
+    int     audited;              /* an audit rule that held */
     RULE_HIT hit;
     STRIP_CAND *cands;            /* strip rules only */
     size_t  ncands, capcands;
@@ -120,6 +121,8 @@ struct SCAN {
     size_t  controls_logged;      /* parts with hidden name characters */
     size_t *logged;               /* non-terminal rules that fired */
     size_t  nlogged;
+    size_t *audited;              /* audit rules that held, in order */
+    size_t  naudited;
 
     STRIP_RANGE *ranges;
     size_t  nranges;

@@ -52,11 +52,13 @@ void    strip_build_ranges(SCAN *s)
     size_t  i, j, n = 0;
 
     for (i = 0; i < s->conf->n_rules; i++)
-	if (s->rs[i].fired && s->conf->rules[i]->action == ACT_STRIP)
+	if (s->rs[i].fired && !s->rs[i].audited
+	    && s->conf->rules[i]->action == ACT_STRIP)
 	    n += s->rs[i].ncands;
     refs = mycalloc(n ? n : 1, sizeof(*refs));
     for (n = 0, i = 0; i < s->conf->n_rules; i++)
-	if (s->rs[i].fired && s->conf->rules[i]->action == ACT_STRIP)
+	if (s->rs[i].fired && !s->rs[i].audited
+	    && s->conf->rules[i]->action == ACT_STRIP)
 	    for (j = 0; j < s->rs[i].ncands; j++) {
 		refs[n].c = &s->rs[i].cands[j];
 		refs[n++].rule = s->conf->rules[i]->name;

@@ -67,6 +67,22 @@ void    scan_log(const SCAN *s, const char *queue_id)
     KVLOG   kv;
     size_t  i;
 
+    /* audit rules: what they would have done */
+    for (i = 0; i < s->naudited; i++) {
+	const RULE *r = s->conf->rules[s->audited[i]];
+	const RULE_HIT *h = &s->rs[s->audited[i]].hit;
+
+	kv_init(&kv);
+	common_fields(&kv, s, queue_id);
+	kv_add(&kv, "action", action_name(r->action));
+	kv_add(&kv, "rule", r->name);
+	kv_add(&kv, "audit", "1");
+	kv_add_whole(&kv, "part", *h->part ? h->part : NULL);
+	kv_add(&kv, "file", *h->filename ? h->filename : NULL);
+	kv_add(&kv, "match", *h->matched ? h->matched : NULL);
+	envelope_fields(&kv, s);
+	msg_info("%s", kv_str(&kv));
+    }
     for (i = 0; i < s->nlogged; i++) {
 	const RULE *r = s->conf->rules[s->logged[i]];
 	const RULE_HIT *h = &s->rs[s->logged[i]].hit;
@@ -170,6 +186,18 @@ const TAG_HEADER *scan_tag_headers(const SCAN *s, size_t *n)
 const char *scan_subject_prefix(const SCAN *s)
 {
     return s->subject_prefix;
+}
+
+size_t  scan_audited(const SCAN *s, const char **names, ACTION *acts,
+		             size_t max)
+{
+    size_t  i;
+
+    for (i = 0; i < s->naudited && i < max; i++) {
+	names[i] = s->conf->rules[s->audited[i]]->name;
+	acts[i] = s->conf->rules[s->audited[i]]->action;
+    }
+    return s->naudited;
 }
 
 const char *scan_first_fired(const SCAN *s, ACTION a)

@@ -57,6 +57,9 @@ struct RULE {
     char   *redirect_to;
     char   *tag_name, *tag_value; /* tag_header split at ':' */
     char   *subject_prefix;
+    int     audit;                /* mode = "audit": evaluated and logged
+				   * with what it would have done, never
+				   * acted on: as if it did not exist */
 
     /* keywords */
     STRLIST words;                /* normalised: lower case, one space */
@@ -88,7 +91,7 @@ struct RULE {
 
 /* An accept with a recipient condition exempts the recipients it
  * matches, one by one, instead of accepting the message for everyone. */
-#define RULE_EXEMPTS(r) ((r)->action == ACT_ACCEPT \
+#define RULE_EXEMPTS(r) ((r)->action == ACT_ACCEPT && !(r)->audit \
 			 && ((r)->conds & COND_RCPT) != 0)
 
 /* sconf_rules.c */

@@ -290,7 +290,7 @@ static void sconf_free(SCONF *c)
 SCONF  *sconf_load(const char *path, CFG_ERRS *e)
 {
     static const char *const top[] = {"direction", "rules", "limits",
-	"milter", "smtp", "log", "stats", NULL};
+	"milter", "smtp", "log", "stats", "audit", NULL};
     config_t cf;
     config_setting_t *root, *g, *rules;
     SCONF  *c;
@@ -326,6 +326,8 @@ SCONF  *sconf_load(const char *path, CFG_ERRS *e)
     g = NULL;
     cfg_get_group(root, "stats", &g, e);
     sconf_stats_load(c, g, e);
+    /* audit = true: every rule's default mode (before the rules load) */
+    cfg_get_bool(root, "audit", &c->audit, e);
     if ((rules = config_setting_get_member(root, "rules")) != NULL) {
 	if (config_setting_type(rules) != CONFIG_TYPE_LIST)
 	    cfg_err(e, rules, "\"rules\" must be a list: rules = ( { ... }, "

@@ -80,6 +80,7 @@ typedef struct SCONF {
     RULE  **rules;                /* ordered */
     size_t  n_rules;
     unsigned int needs;           /* NEED_* bits: what any rule looks at */
+    int     audit;                /* audit = true: rules default to audit */
     int     refcount;             /* see sconf_ref() */
     struct AC_AUTOMATON *automaton;   /* engine: every rule's words */
     size_t  n_regex;              /* engine: regexes over all rules */

@@ -339,8 +339,9 @@ static RULE *load_rule(SCONF *c, const config_setting_t *g, size_t idx,
 {
     static const char *const keys[] = {"name", "direction", "keywords",
 	"attachment", "sender", "recipient", "client", "action", "reply", "redirect_to",
-    "tag_header", "subject_prefix", NULL};
+    "tag_header", "subject_prefix", "mode", NULL};
     static const char *const dirs[] = {"inbound", "outbound", "both", NULL};
+    static const char *const modes[] = {"enforce", "audit", NULL};
     RULE   *r = mycalloc(1, sizeof(*r));
     config_setting_t *sub;
     const char *s;
@@ -396,6 +397,9 @@ static RULE *load_rule(SCONF *c, const config_setting_t *g, size_t idx,
     }
     load_action(r, g, e);
     rules_check_accept(r, g, e);
+    r->audit = c->audit;
+    if (cfg_get_enum(g, "mode", modes, &d, e) == 1)
+	r->audit = d == 1;
     if (r->conds == 0)
 	cfg_err(e, g, "rule \"%s\": no condition (keywords, attachment, "
 		"sender, recipient or client)", r->name);
