@@ -213,13 +213,23 @@ expect("shipped conf: abuse@ alone is exempt",
        ["--client", "203.0.113.9", "--sender", "x@evil.example", "--rcpt", "abuse@example.com"],
        forged, {"action": "accept", "rule": "abuse-desk"}, SHIPPED)
 SN = ["--client", "203.0.113.9", "--sender", "x@sender.example", "--rcpt", "bob@example.com"]
+def ooxml():
+    """A small, well-formed Office Open XML zip (no macros inside)."""
+    import io, zipfile
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types/>')
+        z.writestr("word/document.xml", '<?xml version="1.0"?><document/>')
+    return b.getvalue()
+
+
 docm = write("docm.eml", mime("x@sender.example", "report",
-                              [("application/octet-stream", "report.docm", b"PK\x03\x04docm")]))
+                              [("application/octet-stream", "report.docm", ooxml())]))
 expect("shipped conf: a .docm sent as application/octet-stream is stripped", SN, docm,
        {"action": "strip", "rule": "office-macros"}, SHIPPED)
 macro = write("macro.eml", mime("x@sender.example", "report",
                                 [("application/vnd.ms-word.document.macroEnabled.12", "report.doc",
-                                  b"PK\x03\x04docm")]))
+                                  ooxml())]))
 expect("shipped conf: a macro type under another name is stripped", SN, macro,
        {"action": "strip", "rule": "office-macro-types"}, SHIPPED)
 empty = write("empty.eml", mime("x@sender.example", "nothing",
