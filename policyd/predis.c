@@ -26,10 +26,13 @@
 #include "predis_script.h"
 
 #define LIVE_MAX        2048      /* requests waiting at once */
+#define OUTSTANDING_MAX 10000     /* sent and not answered by Redis, some
+				 * already answered by their deadline */
 #define BACKOFF_MIN_MS  200
 #define BACKOFF_MAX_MS  5000
 #define CONNECT_MIN_MS  1000      /* connect + AUTH + SCRIPT LOAD */
 #define STUCK_MIN_MS    1000      /* no reply at all: reconnect */
+#define STUCK_MAX_MS    30000
 
 typedef enum { PR_DOWN, PR_CONNECTING, PR_READY } PR_STATE;
 typedef enum { ANN_NONE, ANN_UP, ANN_DOWN } PR_ANNOUNCED;
@@ -71,7 +74,9 @@ struct PREDIS {
 /* A connection that answers nothing this long is dropped. */
 static int64_t stuck_ms(const PREDIS *r)
 {
-    return r->timeout_ms * 10 > STUCK_MIN_MS ? r->timeout_ms * 10 : STUCK_MIN_MS;
+    int64_t t = (int64_t) r->timeout_ms * 10;
+
+    return t < STUCK_MIN_MS ? STUCK_MIN_MS : t > STUCK_MAX_MS ? STUCK_MAX_MS : t;
 }
 
 int64_t predis_mono_ms(void)
@@ -387,7 +392,9 @@ PREDIS_REQ *predis_ask(PREDIS *r, const RATE_QUERY *q, int64_t now_ms,
 {
     PREDIS_REQ *req;
 
-    if (r->state == PR_DOWN || r->nlive >= LIVE_MAX) {
+    /* Bounded: what waits here, and what Redis has not answered yet
+     * (requests past their deadline are still held until it does). */
+    if (r->state == PR_DOWN || r->nlive >= LIVE_MAX || r->outstanding >= OUTSTANDING_MAX) {
 	res->status = RATE_STORE_ERROR;
 	res->key = res->dim = 0;
 	return NULL;
@@ -449,6 +456,8 @@ void    predis_tick(PREDIS *r)
 {
     int64_t now = predis_mono_ms();
 
+    /* Deadlines are in list order while timeout_ms stays; after a
+     * reload lowered it, newer requests wait at most the old one. */
     while (r->head && r->head->deadline <= now) {
 	if (!r->slow && r->state == PR_READY) {
 	    msg_warn("redis %s: no reply within %d ms; rate decisions follow "

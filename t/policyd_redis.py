@@ -19,7 +19,7 @@ PID; and policyd instances on free ports.
   4. AUTH: the right password works, a wrong one is refused and logged
      once, a reload with the right one recovers;
   5. SCRIPT FLUSH mid-run (NOSCRIPT) and a UNIX socket;
-  6. a reload from store "memory" to "redis".
+  6. a reload from store "memory" to "redis", then to another window.
 """
 import os
 import random
@@ -296,6 +296,13 @@ def reload_store(tmp, redis):
             tap.ok(p.wait_log("connected"), "connected to Redis")
             tap.is_eq(s.msg("192.0.2.50"), "action=DUNNO", "decided in Redis")
             tap.ok(redis.cli("EXISTS", "t:c:192.0.2.50").strip() == "1", "the key is in Redis")
+            got = [s.msg("192.0.2.50") for _ in range(2)]
+            tap.is_eq(got, ["action=DUNNO", MSGS], "limit 2 reached in Redis", got)
+            tap.ok(p.hup(conf(redis.server, limit=2, window=7200)), "SIGHUP: window 3600 -> 7200")
+            tap.is_eq(s.msg("192.0.2.50"), "action=DUNNO", "another window: the counts start again")
+            tap.is_eq(s.msg("192.0.2.50"), "action=DUNNO", "and count on")
+            tap.is_eq(s.msg("192.0.2.50"), MSGS, "to the limit")
+            tap.unlike(p.log(), r"redis .*: unavailable", "a reload that keeps the server keeps the connection")
         finally:
             p.stop()
 
