@@ -51,6 +51,9 @@ def shipped_conf(tmp):
         text = text.replace('listen = "inet:127.0.0.1:10040";', 'listen = "@LISTEN@";')
         p = Policyd(text, d, "shipped")
         try:
+            # "listening on" is logged once privileges are dropped (the
+            # socket accepts connections a moment before)
+            tap.ok(p.wait_log("listening on"), "started")
             if os.geteuid() == 0:
                 uid = pwd.getpwnam("relayscreen").pw_uid
                 with open("/proc/%d/status" % p.proc.pid) as f:
