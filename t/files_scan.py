@@ -25,7 +25,7 @@ MZ_SHA = hashlib.sha256(m.MZ).hexdigest()
 CONFS = {
     "ext": """
 rules = (
-  { name = "exe"; attachment = { extensions = [ "exe", "lnk" ]; }; action = "reject";
+  { name = "exe"; attachment = { extensions = [ "exe", "lnk", "msi" ]; }; action = "reject";
     reply = "550 5.7.1 No executables, not even inside archives"; },
   { name = "strip-bat"; attachment = { extensions = [ "bat" ]; }; action = "strip"; },
   { name = "hold-scr"; attachment = { names = [ "*.scr" ]; }; action = "hold"; },
@@ -42,6 +42,7 @@ rules = (
     "dtype": """
 rules = (
   { name = "pe"; attachment = { detected_types = [ "application/x-dosexec" ]; }; action = "reject"; },
+  { name = "msi"; attachment = { detected_types = [ "application/x-msi" ]; }; action = "reject"; },
   { name = "elf"; attachment = { detected_types = [ "application/x-*executable", "application/x-sharedlib" ]; }; action = "hold"; },
   { name = "known"; attachment = { sha256 = [ "%s" ]; }; action = "discard"; },
   { name = "big"; attachment = { min_size = "1M"; }; action = "tempfail"; }
@@ -168,6 +169,11 @@ case("ext", "MZ named statement.pdf", att("statement.pdf", m.MZ, "application/pd
 case("ext", "MZ with no name", att(None, m.MZ), "reject", "exe")
 lnk = b"\x4c\x00\x00\x00\x01\x14\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46" + bytes(200)
 case("ext", "LNK named photo.jpg", att("photo.jpg", lnk, "image/jpeg"), "reject", "exe")
+case("ext", "MSI named setup.pdf", att("setup.pdf", m.msi(), "application/pdf"), "reject", "exe",
+     "setup.pdf")
+case("ext", "MSI in a zip", att("a.zip", m.zip_of([("install.dat", m.msi())])), "reject", "exe",
+     "a.zip/install.dat")
+case("ext", "OLE without the MSI class id", att("a.dat", m.ole({"x": b"y"})), "pass", "-")
 case("ext", "TNEF attachment", att("winmail.dat", m.tnef([("Quarterly report.exe", m.MZ)], body=b"see attached"),
                                    "application/ms-tnef"), "reject", "exe",
      "winmail.dat/Quarterly report.exe")
@@ -224,6 +230,7 @@ ok(b"report.pdf" in after and b"UEsDB" not in after, "strip: the zip is gone, th
    after[-1500:])
 
 # --- detected types, digests, sizes of members -----------------------------
+case("dtype", "MSI by libmagic", att("a.bin", m.msi()), "reject", "msi")
 case("dtype", "PE matched as application/x-dosexec", att("a.bin", m.MZ), "reject", "pe")
 case("dtype", "PE in zip by detected type", att("a.zip", m.zip_of([("a.dat", m.MZ)])), "reject", "pe",
      "a.zip/a.dat")

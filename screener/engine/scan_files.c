@@ -139,11 +139,15 @@ void    scan_files_begin(SCAN *s, MIME_PART *p)
     p->want_data = 1;
 }
 
-void    scan_files_data(SCAN *s, const MIME_PART *p, const char *buf,
-			        size_t len)
+void    scan_files_data(SCAN *s, MIME_PART *p, const char *buf, size_t len)
 {
-    if (s->files && s->files->on && !s->final)
-	files_part_data(s->files->files, buf, len);
+    if (s->files == NULL || !s->files->on || s->final)
+	return;
+    files_part_data(s->files->files, buf, len);
+    /* The first bytes told all: decode no further unless the digest
+     * needs them. */
+    if (!files_part_wants(s->files->files) && !s->sha_on)
+	p->want_data = 0;
 }
 
 static void log_part(const char *part, const char *file, const char *what,

@@ -203,7 +203,7 @@ struct FILE_FACTS;
 void    scan_files_new(SCAN *s);
 void    scan_files_free(SCAN *s);
 void    scan_files_begin(SCAN *s, MIME_PART *p);
-void    scan_files_data(SCAN *s, const MIME_PART *p, const char *buf,
+void    scan_files_data(SCAN *s, MIME_PART *p, const char *buf,
 			size_t len);
 void    scan_files_end(SCAN *s, const MIME_PART *p);
 int     scan_files_members(const SCAN *s);

@@ -165,9 +165,10 @@ def tnef(attachments=(), body=None, rtf=None, lie=None):
 
 # --- OLE2 compound files (MS-CFB, version 3) -------------------------------
 
-def ole(tree):
+def ole(tree, clsid=b"\0" * 16):
     """tree: {name: bytes (stream) | dict (storage)}.  Streams are padded
-    to 4096 bytes so that all live in regular sectors."""
+    to 4096 bytes so that all live in regular sectors.  clsid: the root
+    entry's class id (an MSI's is {000C1084-0000-0000-C000-000000000046})."""
     entries = []   # [name, type, child, right, start, size, data]
 
     def add(name, node):
@@ -210,13 +211,22 @@ def ole(tree):
                          0, 4096, 0xfffffffe, 0, 0xfffffffe, 0))
     hdr += struct.pack("<I", 0) + struct.pack("<I", 0xffffffff) * 108
     dirs = b""
-    for name, typ, child, right, start, size, _ in entries:
+    for k, (name, typ, child, right, start, size, _) in enumerate(entries):
         n = name.encode("utf-16-le") + b"\0\0"
         dirs += (n + b"\0" * (64 - len(n)) + struct.pack("<HBBIII", len(n), typ, 1,
                                                          0xffffffff, right, child)
-                 + b"\0" * 36 + struct.pack("<IQ", start, size))
+                 + (clsid if k == 0 else b"\0" * 16) + b"\0" * 20
+                 + struct.pack("<IQ", start, size))
     dirs += b"\0" * (-len(dirs) % 512)
     return hdr + struct.pack("<128I", *fat) + dirs + b"".join(sectors)
+
+
+MSI_CLSID = bytes.fromhex("84100c0000000000c000000000000046")
+
+
+def msi():
+    return ole({"\u4840\u3f3f": b"x" * 100, "SummaryInformation": b"\xfe\xff" + bytes(100)},
+               clsid=MSI_CLSID)
 
 
 def biff(records):

@@ -228,8 +228,9 @@ int     ent_wants(const FILES *f, int d)
 
     if (f->limit)
 	return 0;
+    /* The part itself (level 0) has its size from the MIME layer. */
     return !e->decided || e->spool_fd >= 0 || e->sha_on || e->pdf_on == 1
-	|| ((f->needs & FN_SIZE) && !e->declared_known);
+	|| (d > 0 && (f->needs & FN_SIZE) && !e->declared_known);
 }
 
 static void finish_digest(ENT *e)

@@ -122,6 +122,13 @@ void    files_part_data(FILES *f, const void *buf, size_t len)
 	inline_feed(f->inl, buf, len);
 }
 
+int     files_part_wants(const FILES *f)
+{
+    if (!f->ent[0].open || f->limit)
+	return 0;
+    return f->is_text || ent_wants(f, 0);
+}
+
 void    files_part_end(FILES *f, FILES_RESULT *res)
 {
     ENT    *e = &f->ent[0];

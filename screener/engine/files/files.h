@@ -29,10 +29,12 @@
 #define FF_MACROS      (1u << 2)
 
 /* FILES_CONF.needs */
-#define FN_TYPES       (1u << 0)  /* detected types (libmagic) */
+#define FN_TYPES       (1u << 0)  /* detected types (own signatures) */
+#define FN_MAGIC       (1u << 5)  /* detected_types rules: libmagic too */
 #define FN_DIGEST      (1u << 1)  /* SHA-256 of members */
 #define FN_SIZE        (1u << 2)  /* sizes of members */
 #define FN_ENCRYPTED   (1u << 3)  /* read PDFs through for /Encrypt */
+#define FN_TEXT_TYPES  (1u << 4)  /* a detected_types glob can match text/ */
 
 /* Per rule set: what the rules need and the libmagic handle. */
 typedef struct FILES_CONF FILES_CONF;
@@ -72,6 +74,11 @@ void    files_free(FILES *f);
 void    files_part_begin(FILES *f, const char *name, int is_file,
 			 int is_text);
 void    files_part_data(FILES *f, const void *buf, size_t len);
+
+/* Does the files layer still want this part's content?  Once it does
+ * not (a non-container's first bytes seen), the caller may stop
+ * decoding it. */
+int     files_part_wants(const FILES *f);
 
 /* End of the part: its own facts (valid until the next call), the flags,
  * and the limit hit inside it ("archive_ratio"...) or NULL. */

@@ -29,6 +29,7 @@ struct INLINE {
     char    line[INLINE_LINE_MAX + 1];
     size_t  len;
     int     overlong;
+    int     skip;                 /* the rest of this line is text */
     unsigned char obuf[INLINE_LINE_MAX];
     /* BinHex */
     uint32_t bits;
@@ -289,11 +290,34 @@ static void one_line(INLINE *in, char *l, size_t len)
     }
 }
 
+/* Outside a block only a line's first byte matters: "begin", "=ybegin",
+ * "(This file...", or BinHex's ':'.  Other lines are skipped whole. */
+static int may_start(const INLINE *in, char c)
+{
+    return c == 'b' || c == '=' || c == '(' || c == '\r' || c == '\n'
+	|| (in->state == S_HQX_WAIT && c == ':');
+}
+
 void    inline_feed(INLINE *in, const char *buf, size_t len)
 {
     size_t  i;
+    const char *nl;
 
     for (i = 0; i < len; i++) {
+	if (in->len == 0 && !in->overlong && !in->skip
+	    && (in->state == S_TEXT || in->state == S_HQX_WAIT)
+	    && !may_start(in, buf[i])) {
+	    in->skip = 1;
+	    if (in->state == S_HQX_WAIT && in->nhdr == 0)
+		in->state = S_TEXT;		/* not BinHex data after all */
+	}
+	if (in->skip) {
+	    if ((nl = memchr(buf + i, '\n', len - i)) == NULL)
+		return;
+	    i = (size_t) (nl - buf);
+	    in->skip = 0;
+	    continue;
+	}
 	if (buf[i] != '\n') {
 	    if (in->len < INLINE_LINE_MAX)
 		in->line[in->len++] = buf[i] ? buf[i] : ' ';
@@ -313,6 +337,7 @@ void    inline_feed(INLINE *in, const char *buf, size_t len)
 
 void    inline_finish(INLINE *in)
 {
+    in->skip = 0;
     if (in->len && !in->overlong) {
 	in->line[in->len] = 0;
 	one_line(in, in->line, in->len);

@@ -7,6 +7,7 @@
  */
 #include <config.h>
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,7 +93,7 @@ void    sconf_files_setup(SCONF *c, const config_setting_t *where,
 			          CFG_ERRS *e)
 {
     unsigned fn = 0;
-    size_t  i;
+    size_t  i, k;
     char    err[256];
 
     for (i = 0; i < c->n_rules; i++) {
@@ -103,12 +104,21 @@ void    sconf_files_setup(SCONF *c, const config_setting_t *where,
 	c->needs |= NEED_FILES;
 	if (r->exts.n || r->dtypes.n)
 	    fn |= FN_TYPES;
+	if (r->dtypes.n)
+	    fn |= FN_MAGIC;
 	if (r->sha256.n)
 	    fn |= FN_DIGEST;
 	if (r->has_min_size)
 	    fn |= FN_SIZE;
 	if (r->want_flags & FF_ENCRYPTED)
 	    fn |= FN_ENCRYPTED;
+	for (k = 0; k < r->dtypes.n; k++)
+	    if (fnmatch(r->dtypes.v[k], "text/plain", 0) == 0
+		|| fnmatch(r->dtypes.v[k], "text/html", 0) == 0
+		|| strncmp(r->dtypes.v[k], "text", 4) == 0
+		|| r->dtypes.v[k][0] == '*' || r->dtypes.v[k][0] == '?'
+		|| r->dtypes.v[k][0] == '[')
+		fn |= FN_TEXT_TYPES;
     }
     if (!(c->needs & NEED_FILES))
 	return;
