@@ -148,9 +148,7 @@ static void normalise(const char *name, char *out, int mode, int *controls)
 	    continue;
 	}
 	sp = 0;
-	if ((mode & NF_REPLACE) && forbidden(*p)) {
-	    buf[o++] = '_';
-	} else if (n == 1) {
+	if (n == 1) {
 	    buf[o++] = (unsigned char) (*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 	} else {
 	    memcpy(buf + o, p, n);
@@ -159,6 +157,10 @@ static void normalise(const char *name, char *out, int mode, int *controls)
     }
     while ((n = trailing_len(buf, o)) > 0)
 	o -= n;
+    /* What is left inside the name is replaced, as clients do. */
+    for (n = 0; (mode & NF_REPLACE) && n < o; n++)
+	if (forbidden(buf[n]))
+	    buf[n] = '_';
     store((const char *) buf, o, out);
     myfree(buf);
 }

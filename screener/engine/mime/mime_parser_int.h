@@ -74,7 +74,7 @@ struct MIME_PARSER {
     DECODER dec;
     DECODER adec;                 /* Python's reading, for digests */
     int     alt_on, alt_forked;
-    unsigned char abuf[DCHUNK + DECODE_SLACK];
+    unsigned char *abuf;          /* DCHUNK + DECODE_SLACK, on first use */
     CHARSET_CONV conv;
     int     conv_open;
     unsigned char dbuf[DCHUNK + DECODE_SLACK];

@@ -124,6 +124,7 @@ void    mime_parser_free(MIME_PARSER *mp)
     if (mp->conv_open)
 	charset_close(&mp->conv, NULL, NULL);
     myfree(mp->fr);
+    myfree(mp->abuf);
     myfree(mp->hline);
     myfree(mp->field);
     myfree(mp);
@@ -291,8 +292,11 @@ void    mp_headers_done(MIME_PARSER *mp, FRAME *f, int may_push)
     decoder_init(&mp->dec, p->cte);
     mp->alt_on = p->want_data && (p->cte == CTE_BASE64 || p->cte == CTE_QP);
     mp->alt_forked = 0;
-    if (mp->alt_on)
+    if (mp->alt_on) {
 	decoder_init_python(&mp->adec, p->cte);
+	if (mp->abuf == NULL)
+	    mp->abuf = mymalloc(DCHUNK + DECODE_SLACK);
+    }
     if (p->want_text) {
 	charset_open(&mp->conv, p->charset);
 	mp->conv_open = 1;
