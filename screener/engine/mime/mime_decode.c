@@ -267,9 +267,19 @@ static size_t qp_run(DECODER *d, const unsigned char *p, size_t len,
     d->qp_nhold = 0;
     while (p < end) {
 	if (d->qp == 0) {
-	    /* Plain text up to the next '=' or line end. */
-	    while (p < end && *p != '=' && *p != '\n')
-		*o++ = *p++;
+	    /* Plain text up to the next '=' or line end, in one copy. */
+	    const unsigned char *stop = memchr(p, '\n', (size_t) (end - p)),
+	           *eq;
+	    size_t  n;
+
+	    if (stop == NULL)
+		stop = end;
+	    if ((eq = memchr(p, '=', (size_t) (stop - p))) != NULL)
+		stop = eq;
+	    n = (size_t) (stop - p);
+	    memcpy(o, p, n);
+	    o += n;
+	    p = stop;
 	    if (p == end)
 		break;
 	    if (*p++ == '\n') {

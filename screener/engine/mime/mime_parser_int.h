@@ -77,7 +77,7 @@ struct MIME_PARSER {
     unsigned char *abuf;          /* DCHUNK + DECODE_SLACK, on first use */
     CHARSET_CONV conv;
     int     conv_open;
-    unsigned char dbuf[DCHUNK + DECODE_SLACK];
+    unsigned char *dbuf;          /* DCHUNK + DECODE_SLACK */
 };
 
 void    mp_copy_str(char *dst, size_t size, const char *src);

@@ -76,7 +76,10 @@ MIME_PARSER *mime_parser_new(const SCONF_LIMITS *lim,
     mp->lim = *lim;
     mp->cb = cb;
     mp->ctx = ctx;
-    mp->fr = mycalloc((size_t) lim->max_depth, sizeof(FRAME));
+    /* Not zeroed: a frame is cleared when pushed.  Touching no more
+     * memory than a message needs keeps the matcher's tables cached. */
+    mp->fr = mymalloc((size_t) lim->max_depth * sizeof(FRAME));
+    mp->dbuf = mymalloc(DCHUNK + DECODE_SLACK);
     mp->at_line_start = 1;
     mp->first_line = 1;
     mp->conv.cd = (iconv_t) -1;
@@ -96,7 +99,8 @@ static MIME_PARSER *sub_parser(MIME_PARSER *mp, const MIME_PART *p)
     sub->lim = mp->lim;
     sub->cb = mp->cb;
     sub->ctx = mp->ctx;
-    sub->fr = mycalloc((size_t) mp->lim.max_depth, sizeof(FRAME));
+    sub->fr = mymalloc((size_t) mp->lim.max_depth * sizeof(FRAME));
+    sub->dbuf = mymalloc(DCHUNK + DECODE_SLACK);
     sub->at_line_start = 1;
     sub->first_line = 1;
     sub->conv.cd = (iconv_t) -1;
@@ -124,6 +128,7 @@ void    mime_parser_free(MIME_PARSER *mp)
     if (mp->conv_open)
 	charset_close(&mp->conv, NULL, NULL);
     myfree(mp->fr);
+    myfree(mp->dbuf);
     myfree(mp->abuf);
     myfree(mp->hline);
     myfree(mp->field);
@@ -185,6 +190,11 @@ void    mp_emit(MIME_PARSER *mp, const char *buf, size_t len)
 	return;
     if (!f->part.want_decode && !f->part.want_text && !f->part.want_data)
 	return;
+    /* Nothing to decode: the input itself is the content. */
+    if (mp->dec.cte == CTE_IDENTITY) {
+	deliver(mp, f, (const unsigned char *) buf, len);
+	return;
+    }
     while (len > 0) {
 	size_t  n = len < DCHUNK ? len : DCHUNK, dn;
 
