@@ -252,7 +252,7 @@ class Lab:
         policyd_conf=None, policy_port=10040, screener_conf=None,
         main_cf=None, master_cf=None, weak_submission_tls=False,
         state_dir=None, keep=None, snippet_args=(), policy_hook=None,
-        milter_hook=None)
+        milter_hook=None, merged=None)
 
     policyd_conf / screener_conf: a path, or the config text itself (in
     which "@LISTEN@" becomes "inet:127.0.0.1:<policy_port>" and "@SOCKET@"
@@ -272,17 +272,20 @@ class Lab:
     gateway beside the first: SECOND_PORTS); held_lock=True when another
     Lab of this process already holds the lab lock (flock would wait on
     it forever).
+    merged: (main.cf, master.cf) already merged by the caller (listeners on
+    the lab's ports): copied instead of merging the stock files.
     """
 
     def __init__(self, domains=DOMAINS, users=None, internal_clients=("127.0.0.1",),
                  policyd_conf=None, policy_port=PORTS["policy"], screener_conf=None,
                  main_cf=None, master_cf=None, weak_submission_tls=False,
                  state_dir=None, keep=None, snippet_args=(), quiet=False,
-                 policy_hook=None, milter_hook=None, ports=None, held_lock=False):
+                 policy_hook=None, milter_hook=None, ports=None, held_lock=False, merged=None):
         self.ports = dict(PORTS)
         self.ports.update(ports or {})
         self.held_lock = held_lock
         self.domains = tuple(domains)
+        self.merged = merged
         self.users = dict(USERS if users is None else users)
         self.internal_clients = tuple(internal_clients)
         self.policyd_conf = policyd_conf
@@ -569,16 +572,22 @@ class Lab:
             "policy_service": "inet:%s:%d" % (self.host, self.policy_port),
             "myhostname": MYHOSTNAME,
         }
-        cmd = ["sh", os.path.join(srcdir(), "postfix-snippets", "relayscreen-postfix"), "-c", etc]
+        cmd = [sys.executable, os.path.join(srcdir(), "postfix-snippets", "relayscreen-postfix"), "-c", etc]
         for k, v in sets.items():
             cmd += ["--set", "%s=%s" % (k, v)]
-        cmd += ["--no-chroot", "--no-check"]
+        # the stock smtp listener would bind port 25 next to public
+        cmd += ["--no-chroot", "--no-check", "--disable", "smtp/inet"]
         if not self.milter_hook:
             cmd.append("--no-milter")
         if not self.policy_hook:
             cmd.append("--no-policy")
         cmd += self.snippet_args + ["apply"]
-        self.merge_output = _run(cmd).stdout
+        if self.merged:
+            for src, dst in zip(self.merged, ("main.cf", "master.cf")):
+                shutil.copyfile(src, os.path.join(etc, dst))
+            self.merge_output = ""
+        else:
+            self.merge_output = _run(cmd).stdout
         lab = {
             "queue_directory": self.spool,
             "data_directory": os.path.join(self.dir, "data"),
