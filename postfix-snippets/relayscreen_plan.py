@@ -262,7 +262,7 @@ def _plan_main(plan, mains, explicit, sets, defaults, vals, opts):
         if name == "transport_maps" and vals["transport_maps"] == "":
             continue
         if name == "smtpd_milters" and mda not in (None, "tempfail") and v:
-            v = "{ %s, default_action = tempfail }" % v
+            v = "{ %s, default_action=tempfail }" % v
         if name == "smtpd_milters":
             plan.milter_item = v
         if name not in defaults and not name.startswith("relayscreen_"):

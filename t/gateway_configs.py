@@ -161,7 +161,7 @@ def special(name, after, d0):
                "postscreen: dnsblog, tlsproxy, policyd-spf kept")
     elif name == "milters":
         tap.is_eq(p.get("milter_default_action"), "accept", "milters: milter_default_action kept (accept)")
-        tap.like(p.get("smtpd_milters", ""), r"\{ unix:relayscreen/screener\.sock, default_action = tempfail \}",
+        tap.like(p.get("smtpd_milters", ""), r"\{ unix:relayscreen/screener\.sock, default_action=tempfail \}",
                  "milters: ... and the screener alone fails closed (default_action=tempfail)")
         tap.is_eq(after.non_smtpd, "inet:localhost:8891, unix:opendmarc/opendmarc.sock",
                   "milters: non_smtpd_milters still means the two old milters (no screener)")

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""gateway_existing.py - a real Postfix started from what relayscreen-postfix
+made of three existing configurations (t/postfix-configs/: Debian's stock
+Internet Site; postscreen with dnsblog, tlsproxy and an SPF policy
+service; OpenDKIM + OpenDMARC milters), TAP.
+
+Each is merged with apply as a user would (only the site values given),
+then moved onto the lab's loopback ports and paths: service names
+smtp -> 127.0.0.1:2525 and submission -> 127.0.0.1:2587, milter sockets
+and table paths into a private directory, the lab's certificate,
+relayhost = the Internet capture.  Through lab.py (holding the lab lock):
+hosted domain -> Exchange capture, outside domain refused, submission
+with STARTTLS + AUTH relays out (and not without AUTH), the Exchange host
+relays out on the internal listener, and the site's milters (recording
+stand-ins, t/lib/recmilter.py) are still called, the screener first.
+"""
+import os
+import re
+import shutil
+import sys
+import tempfile
+
+import tap
+from lab import Lab, USERS, require_lab
+from pfconfigs import copy_config, merge, set_args
+from policystub import PolicyStub
+from recmilter import Calls, RecMilter
+
+require_lab()
+
+STUB_PORT = 10047                   # relayscreen's policy check -> a stub
+ALICE, ALICE_PW = next(iter(USERS.items()))
+HOSTED = ("relay_domains=example.com example.net", "exchange_nexthop=smtp:[127.0.0.1]:2526")
+RUNS = {
+    "debian-internet-site": dict(domain="example.com", sets=HOSTED, milters={}),
+    "postscreen": dict(domain="example.com", sets=HOSTED, milters={},
+                       main={"postscreen_greet_wait": "1s", "postscreen_dnsbl_timeout": "2s"}),
+    "milters": dict(domain="example.org", sets=(), main={
+        "transport_maps": "inline:{ example.org=smtp:[127.0.0.1]:2526, example.net=smtp:[127.0.0.1]:2526 }"},
+        milters={"opendkim": ("inet:localhost:8891", "inet:127.0.0.1:28891"),
+                 "opendmarc": ("unix:opendmarc/opendmarc.sock", "unix:@DIR@/opendmarc.sock")}),
+}
+SPF_STUB = r'''import sys
+with open(sys.argv[1], "a") as log:
+    for line in sys.stdin:
+        if line.strip():
+            log.write(line)
+        else:
+            log.flush()
+            sys.stdout.write("action=DUNNO\n\n")
+            sys.stdout.flush()
+'''
+
+top = tempfile.mkdtemp(prefix="rs-exist.")
+os.chmod(top, 0o755)
+
+
+def to_lab(name, d, run):
+    """The merged pair moved onto the lab's ports and private paths."""
+    out = os.path.join(top, name + "-run")
+    os.makedirs(out)
+    subs = [(r"(?m)^smtp(\s+inet\s)", r"127.0.0.1:2525\1"),
+            (r"(?m)^submission(\s+inet\s)", r"127.0.0.1:2587\1"),
+            (r"unix:relayscreen/screener\.sock", "unix:%s/%s-screener.sock" % (top, name)),
+            (r"cidr:/etc/postfix/postscreen_access\.cidr", "cidr:%s/postscreen_access.cidr" % top),
+            (r"user=policyd-spf argv=/usr/bin/policyd-spf",
+             "user=nobody argv=%s %s/spfstub.py %s/%s-spf.log" % (sys.executable, top, top, name))]
+    for old, new in run["milters"].values():
+        subs.append((re.escape(old), new.replace("@DIR@", top)))
+    for f in ("main.cf", "master.cf"):
+        with open(os.path.join(d, f)) as src:
+            text = src.read()
+        for pat, rep in subs:
+            text = re.sub(pat, rep, text)
+        with open(os.path.join(out, f), "w") as dst:
+            dst.write(text)
+    return os.path.join(out, "main.cf"), os.path.join(out, "master.cf")
+
+
+def scenarios(name, lab, run, calls):
+    dom = run["domain"]
+    site = list(run["milters"])
+    # a hosted sender: the postscreen site checks sender domains in DNS
+    r = lab.send("public", sender="partner@example.net", rcpts=["user@" + dom], source="127.0.0.9")
+    tap.ok(r.accepted, "%s: public accepts mail for %s" % (name, dom), r.dump())
+    tap.ok(lab.exchange.wait_for(1, 20) and lab.exchange.find(r.token),
+           "%s: ... and it reaches the Exchange capture" % name)
+    tap.is_eq(calls.for_token(r.token), ["screener"] + site,
+              "%s: milters called: the screener, then the site's own %s" % (name, site))
+
+    r2 = lab.send("public", sender="partner@example.net", rcpts=["friend@aol.com"], source="127.0.0.9")
+    code = r2.rcpt_codes.get("friend@aol.com") or 0
+    tap.ok(not r2.accepted and code >= 400, "%s: public refuses an outside domain (%s)" % (name, code), r2.dump())
+
+    r3 = lab.send("submission", sender=ALICE, rcpts=["friend@aol.com"], starttls=True, auth=(ALICE, ALICE_PW))
+    tap.ok(r3.accepted and r3.cipher, "%s: submission with STARTTLS + AUTH relays out" % name, r3.dump())
+    tap.ok(lab.internet.wait_for(1, 20) and lab.internet.find(r3.token),
+           "%s: ... and it reaches the Internet capture" % name)
+    want = ["screener"] + (["opendkim"] if name == "milters" else [])
+    tap.is_eq(calls.for_token(r3.token), want, "%s: submission milters: %s" % (name, want))
+    r4 = lab.send("submission", sender=ALICE, rcpts=["friend@aol.com"], starttls=True)
+    tap.ok(not r4.accepted, "%s: submission without AUTH is refused" % name, r4.dump())
+
+    r5 = lab.send("internal", sender=ALICE, rcpts=["friend@aol.com"], source="127.0.0.5")
+    tap.ok(r5.accepted, "%s: the Exchange host relays out on the internal listener" % name, r5.dump())
+    r6 = lab.send("internal", sender=ALICE, rcpts=["friend@aol.com"], source="127.0.0.9")
+    tap.ok(not r6.accepted, "%s: nobody else may use the internal listener" % name, r6.dump())
+    if name == "postscreen":
+        tap.like(lab.log(), r"postfix/postscreen\[\d+\]: PASS NEW", "postscreen: postscreen passed the client on")
+        try:
+            with open(os.path.join(top, "postscreen-spf.log")) as f:
+                spf = f.read()
+        except OSError:
+            spf = ""
+        tap.like(spf, r"recipient=user@example\.com", "postscreen: the site's SPF policy service is still asked")
+
+
+def run_config(name, run, stub):
+    d = copy_config(name, top)
+    sets = list(run["sets"]) + ["internal_listen=127.0.0.1:2025", "internal_clients=127.0.0.5",
+                                "policy_service=inet:127.0.0.1:%d" % STUB_PORT]
+    r = merge(d, "apply", *set_args(sets))
+    tap.is_eq(r.returncode, 0, "%s: apply" % name, r.stdout + r.stderr)
+    merged = to_lab(name, d, run)
+    calls = Calls()
+    milters = [RecMilter("screener", "unix:%s/%s-screener.sock" % (top, name), calls).start()]
+    for mname, (_, addr) in run["milters"].items():
+        milters.append(RecMilter(mname, addr.replace("@DIR@", top), calls).start())
+    state = os.path.join(top, name + "-lab")
+    tls = os.path.join(state, "tls")
+    main = {"inet_interfaces": "127.0.0.1", "inet_protocols": "ipv4", "myhostname": "gateway.test",
+            "myorigin": "gateway.test", "mynetworks": "127.0.0.1/32", "relayhost": "[127.0.0.1]:2527",
+            "smtpd_tls_cert_file": os.path.join(tls, "gateway.pem"),
+            "smtpd_tls_key_file": os.path.join(tls, "gateway.key")}
+    main.update(run.get("main", {}))
+    try:
+        with Lab(merged=merged, main_cf=main, state_dir=state, internal_clients=("127.0.0.5",),
+                 quiet=True) as lab:
+            scenarios(name, lab, run, calls)
+            if tap.failed():
+                tap.diag(lab.log()[-4000:])
+    finally:
+        for m in milters:
+            m.stop()
+
+
+with open(os.path.join(top, "spfstub.py"), "w") as f:
+    f.write(SPF_STUB)
+with open(os.path.join(top, "postscreen_access.cidr"), "w") as f:
+    f.write("192.0.2.0/24 reject\n")
+for n in ("postscreen-spf.log",):
+    open(os.path.join(top, n), "w").close()
+    os.chmod(os.path.join(top, n), 0o666)
+stub = PolicyStub(port=STUB_PORT, decide=lambda req: "DUNNO").start()
+try:
+    for name, run in RUNS.items():
+        tap.run(name, run_config, name, run, stub)
+finally:
+    stub.stop()
+    if not tap.failed():
+        shutil.rmtree(top, ignore_errors=True)
+    else:
+        tap.diag("kept %s" % top)
+
+tap.done()
