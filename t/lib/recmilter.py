@@ -58,6 +58,7 @@ class RecMilter:
             self.sock = socket.socket(socket.AF_INET)
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             self.sock.bind((host, int(port)))
+            self.address = "inet:%s:%d" % self.sock.getsockname()   # port 0: the one given
         self.sock.listen(16)
         t = threading.Thread(target=self._accept, daemon=True)
         t.start()
