@@ -15,6 +15,7 @@ Rules (README.snippets has them for users):
    configuration, otherwise nothing is planned (Missing is raised).
 """
 import re
+import socket
 
 from relayscreen_pfconf import (ConfError, MainCf, MasterCf, entry, is_list, merge_list,
                                 norm, references, tokens)
@@ -351,6 +352,7 @@ def _plan_master(plan, blocks, sets, defaults, vals, opts):
         for key, create in _targets(plan, role, vals):
             forced = {n.split("/", 2)[2]: v for n, v in sets.items() if n.startswith(key + "/")}
             if create:
+                _port_clash(plan, key, opts.get("disable", ()))
                 opts_new = [(n, forced.get(n, v)) for n, v in options]
                 opts_new += [(n, v) for n, v in forced.items() if n not in dict(options)]
                 text = entry(fields, opts_new)
@@ -358,6 +360,30 @@ def _plan_master(plan, blocks, sets, defaults, vals, opts):
                 plan.record(file="master", kind="service", svc=key, before_text=None, after_text=text)
                 continue
             _merge_service(plan, key, options, forced, defaults)
+
+
+def _port(name):
+    """(host, port number) of an inet service name, e.g. 10.1.2.3:smtp."""
+    host, _, port = name.rpartition(":")
+    if not port.isdigit():
+        try:
+            port = str(socket.getservbyname(port, "tcp"))
+        except OSError:
+            pass
+    return host.strip("[]"), port
+
+
+def _port_clash(plan, key, disabled):
+    """A new listener on a port an existing one already binds: say so
+    (Postfix would fail to start); --disable takes the old one out."""
+    host, port = _port(key.split("/")[0])
+    for s in plan.master.services():
+        if s.type != "inet" or s.key in disabled:
+            continue
+        h, p = _port(s.name)
+        if p == port and (not h or not host or h == host):
+            plan.notes.append("warning: %s and the existing %s both listen on port %s;"
+                              " --disable %s if the new one replaces it" % (key, s.key, port, s.key))
 
 
 def _merge_service(plan, key, options, forced, defaults):

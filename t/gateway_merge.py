@@ -144,6 +144,16 @@ try:
         tap.ok(not any(k.startswith("10.1.2.3") or k.endswith(":2025/inet") for k in v.services),
                "internal_listen=none: no internal listener")
 
+    @tap.case("a new listener on a port already in use is pointed out")
+    def _():
+        d = copy_config("relay-gateway", top, "clash")
+        args = ["--set", "internal_listen=none", "--set", "public_listen=127.0.0.1:25"]
+        r = merge(d, *args, "plan")
+        tap.like(r.stdout, r"warning: 127\.0\.0\.1:25/inet and the existing smtp/inet both listen on port 25",
+                 "plan warns: both would bind port 25")
+        r = merge(d, *args, "--disable", "smtp/inet", "plan")
+        tap.unlike(r.stdout, r"both listen", "not with --disable smtp/inet")
+
     @tap.case("a failed postfix check changes nothing")
     def _():
         d = copy_config(STOCK, top, "badcheck")
