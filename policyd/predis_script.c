@@ -10,8 +10,8 @@
  * EVALSHA is one atomic decision whatever the other gateways do at the
  * same moment.  A key expires once its newest slot has left the window
  * (when nothing in it could matter any more); the expiry is set when the
- * newest slot changes, so a decision is two calls per key (HMGET, HSET)
- * most of the time.
+ * newest slot changes, so a decision is two calls per key (HMGET, HSET
+ * of only what changed) most of the time.
  *
  * ARGV: now_ms (0: the Redis server's clock), slot_ms, ring length, then
  * for each key max_messages, max_recipients, add_messages,
@@ -74,8 +74,21 @@ const char predis_script[] =
 "  local o = 3 + (i - 1) * 4\n"
 "  local am, ar = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])\n"
 "  local e = st[i]\n"
-"  redis.call('HSET', k, 'z', slot, 'h', e[1], 'a', e[2] + am, 'b', e[3] + ar,\n"
-"             'm' .. e[6], e[4] + am, 'r' .. e[6], e[5] + ar)\n"
+"  local f = {}\n"
+"  if e[7] then f = {'z', slot, 'h', e[1]} end\n"
+"  if am > 0 then\n"
+"    f[#f + 1] = 'a'\n"
+"    f[#f + 1] = e[2] + am\n"
+"    f[#f + 1] = 'm' .. e[6]\n"
+"    f[#f + 1] = e[4] + am\n"
+"  end\n"
+"  if ar > 0 then\n"
+"    f[#f + 1] = 'b'\n"
+"    f[#f + 1] = e[3] + ar\n"
+"    f[#f + 1] = 'r' .. e[6]\n"
+"    f[#f + 1] = e[5] + ar\n"
+"  end\n"
+"  if #f > 0 then redis.call('HSET', k, unpack(f)) end\n"
 "  if e[7] then redis.call('PEXPIRE', k, (e[1] + n + 1) * slot - now) end\n"
 "end\n"
 "return 0\n";
