@@ -125,7 +125,7 @@ static void answer_error(PREDIS_REQ *q)
 
 static void went_down(PREDIS *r, const char *why)
 {
-    PREDIS_REQ *q, *next;
+    PREDIS_REQ *q;
 
     r->state = PR_DOWN;
     r->ac = NULL;
@@ -137,11 +137,15 @@ static void went_down(PREDIS *r, const char *why)
 		 "on_store_error until it is back", r->server, why);
 	r->announced = ANN_DOWN;
     }
-    /* Those still waiting for the connection will not get it. */
-    for (q = r->head; q; q = next) {
-	next = q->next;
-	if (!q->sent)
-	    answer_error(q);
+    /* Those still waiting for the connection will not get it.  An
+     * answer may cancel others (its client connection closes), so
+     * look again from the start each time. */
+    for (;;) {
+	for (q = r->head; q && q->sent; q = q->next)
+	     /* void */ ;
+	if (q == NULL)
+	    break;
+	answer_error(q);
     }
 }
 
@@ -172,7 +176,7 @@ static int hand_over(PREDIS *r, PREDIS_REQ *q)
 
 static void became_ready(PREDIS *r)
 {
-    PREDIS_REQ *q, *next;
+    PREDIS_REQ *q;
 
     r->state = PR_READY;
     r->backoff_ms = BACKOFF_MIN_MS;
@@ -180,13 +184,15 @@ static void became_ready(PREDIS *r)
 	msg_info("redis %s: connected; rate limits are shared", r->server);
 	r->announced = ANN_UP;
     }
-    for (q = r->head; q; q = next) {
-	next = q->next;
-	if (!q->sent) {
-	    predis_call_build(&q->call, r->sha, r->prefix, &q->q, q->now_ms);
-	    if (hand_over(r, q) < 0)
-		answer_error(q);
-	}
+    /* As in went_down: an answer may cancel others. */
+    for (;;) {
+	for (q = r->head; q && q->sent; q = q->next)
+	     /* void */ ;
+	if (q == NULL)
+	    break;
+	predis_call_build(&q->call, r->sha, r->prefix, &q->q, q->now_ms);
+	if (hand_over(r, q) < 0)
+	    answer_error(q);
     }
 }
 

@@ -199,7 +199,7 @@ int     policy_check(const PCONF *c, const PSESSION *s, const PREQ *r,
     strcpy(d->action, "DUNNO");
 
     /* Fail closed: a listener we do not know gets a temporary error. */
-    q->n = 0;
+    memset(q, 0, sizeof(*q));
     if ((l = policy_listener(c, r)) == NULL) {
 	d->warn = 1;
 	set(d, "unknown_listener", R_TEMP_CONFIG);

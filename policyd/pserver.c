@@ -10,27 +10,24 @@
  * idle_timeout and those that started a request (or a reply) and did not
  * finish it within request_timeout.
  *
- * A request the rate store must decide may wait for Redis: the
- * connection then stops reading (its parsed request stays in place in
- * the parser buffer) until the store answers, which it does within
- * timeout_ms; replies stay in request order.  The Redis connection's
- * descriptor is on the same epoll set (predis_loop.h), and the loop
- * wakes for the store's deadlines.
+ * A request the rate store must decide may wait for Redis (at most
+ * timeout_ms): it is copied out of the parser buffer into the
+ * connection's in-flight queue (pflight.h) and the next request is
+ * parsed; replies leave in request order as the head of the queue is
+ * decided.  A connection with FLIGHT_MAX requests in flight stops
+ * reading; one that sent garbage or closed while requests are in flight
+ * gets their replies, then is closed.  The Redis connection's descriptor
+ * is on the same epoll set (predis_loop.h), and the loop wakes for the
+ * store's deadlines.
  */
 #include <config.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,13 +35,15 @@
 #include "kvlog.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "pflight.h"
 #include "preq.h"
 #include "pserver.h"
 #include "pstore.h"
 #include "pstats.h"
 
-#define OUT_MAX     4096          /* reply bytes held per connection */
 #define REPLY_MAX   (ACTION_MAX + 16)
+/* Reply bytes held per connection: room for every request in flight. */
+#define OUT_MAX     (REPLY_MAX * (FLIGHT_MAX + 2))
 #define MAX_EVENTS  256
 
 typedef struct SERVER SERVER;
@@ -60,10 +59,9 @@ typedef struct CONN {
     time_t  started;              /* first byte of a pending request/reply */
     int     events;               /* EPOLLIN/EPOLLOUT now registered */
     PSESSION sess;                /* the message counted last */
-    PREDIS_REQ *pending;          /* waiting for the rate store */
-    PREQ    req;                  /* ... with this request, */
-    PDECISION d;                  /* its decision so far */
-    RATE_QUERY q;                 /* and its rate query */
+    PFLIGHTQ fq;                  /* requests waiting for the store */
+    PFLIGHT *spare;               /* the next one's storage */
+    int     closing;              /* garbage or EOF: close once answered */
 } CONN;
 
 struct SERVER {
@@ -81,93 +79,6 @@ struct SERVER {
     PLOOP   loop;
     PSTORE  store;
 };
-
-/* ---- listening socket ------------------------------------------------ */
-
-int     server_listen(const char *spec, int mode, uid_t uid, gid_t gid,
-		              char *err, size_t errlen)
-{
-    int     fd = -1, one = 1;
-
-    if (strncmp(spec, "unix:", 5) == 0) {
-	struct sockaddr_un sun;
-	struct stat st;
-	const char *path = spec + 5;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-	    snprintf(err, errlen, "%s: path too long", spec);
-	    return -1;
-	}
-	strcpy(sun.sun_path, path);
-	/* Remove a stale socket, never anything else. */
-	if (lstat(path, &st) == 0) {
-	    if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "%s: exists and is not a socket", path);
-		return -1;
-	    }
-	    (void) unlink(path);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0
-	    || bind(fd, (struct sockaddr *) &sun, sizeof(sun)) < 0
-	    || chmod(path, (mode_t) mode) < 0
-	    || ((uid != (uid_t) -1 || gid != (gid_t) -1) && chown(path, uid, gid) < 0))
-	    goto fail;
-    } else if (strncmp(spec, "inet:", 5) == 0) {
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	char    host[64];
-	const char *p = spec + 5, *colon = strrchr(p, ':');
-	size_t  hl;
-
-	memset(&ss, 0, sizeof(ss));
-	if (colon == NULL || (hl = (size_t) (colon - p)) >= sizeof(host)) {
-	    snprintf(err, errlen, "%s: want inet:HOST:PORT", spec);
-	    return -1;
-	}
-	memcpy(host, p, hl);
-	host[hl] = 0;
-	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-	    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &ss;
-
-	    host[hl - 1] = 0;
-	    s6->sin6_family = AF_INET6;
-	    s6->sin6_port = htons((unsigned short) atoi(colon + 1));
-	    if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1) {
-		snprintf(err, errlen, "%s: bad IPv6 address", spec);
-		return -1;
-	    }
-	    sl = sizeof(*s6);
-	} else {
-	    struct sockaddr_in *s4 = (struct sockaddr_in *) &ss;
-
-	    s4->sin_family = AF_INET;
-	    s4->sin_port = htons((unsigned short) atoi(colon + 1));
-	    if (inet_pton(AF_INET, host, &s4->sin_addr) != 1) {
-		snprintf(err, errlen, "%s: bad IPv4 address", spec);
-		return -1;
-	    }
-	    sl = sizeof(*s4);
-	}
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0
-	    || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0
-	    || bind(fd, (struct sockaddr *) &ss, sl) < 0)
-	    goto fail;
-    } else {
-	snprintf(err, errlen, "%s: want inet:HOST:PORT or unix:PATH", spec);
-	return -1;
-    }
-    if (listen(fd, 1024) < 0)
-	goto fail;
-    return fd;
-
-fail:
-    snprintf(err, errlen, "%s: %s", spec, strerror(errno));
-    if (fd >= 0)
-	close(fd);
-    return -1;
-}
 
 /* ---- connections ----------------------------------------------------- */
 
@@ -193,8 +104,8 @@ static void conn_log(const CONN *c, const char *event, const char *reason)
 
 static void conn_close(SERVER *s, CONN *c)
 {
-    pstore_cancel(c->pending);
-    c->pending = NULL;
+    pflight_clear(&c->fq);
+    pflight_free(c->spare);
     epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     s->conns[c->fd] = NULL;
@@ -240,77 +151,106 @@ static int conn_flush(CONN *c)
     return 0;
 }
 
-/* The reply for a decided request; the request leaves the buffer. */
-static void conn_answer(SERVER *s, CONN *c, const PREQ *req,
-			        const PDECISION *d, time_t now)
+/* The reply for a decided request. */
+static void conn_emit(SERVER *s, CONN *c, const PREQ *req, const PDECISION *d)
 {
     policy_log(req, d);
     pstats_decision(d->listener, d->action, d->reason);
     c->outlen += (size_t) snprintf(c->out + c->outlen, OUT_MAX - c->outlen,
 				   "action=%s\n\n", d->action);
-    preq_consume(&c->p);
     s->requests++;
-    c->last = now;
-    c->started = preq_partial(&c->p) ? now : 0;
+}
+
+/* Replies for the decided head of the in-flight queue, in order. */
+static void conn_drain(SERVER *s, CONN *c)
+{
+    PFLIGHT *f;
+
+    while ((f = pflight_pop_done(&c->fq)) != NULL) {
+	conn_emit(s, c, &f->req, &f->d);
+	pflight_free(f);
+    }
 }
 
 static int conn_process(SERVER *s, CONN *c, time_t now);
 
-/* The rate store answered c's pending request. */
+/* The rate store answered one of c's requests. */
 static void conn_rate_done(void *ctx, RATE_RESULT res)
 {
-    CONN   *c = ctx;
+    PFLIGHT *f = ctx;
+    CONN   *c = f->conn;
     SERVER *s = c->s;
-    time_t  now = time(NULL);
 
-    c->pending = NULL;
-    res = pstore_on_error(&s->store, *s->confp, &c->q, res);
-    policy_rate_result(&c->sess, &c->req, &c->q, res, &c->d);
-    conn_answer(s, c, &c->req, &c->d, now);
-    if (conn_process(s, c, now) < 0)
+    f->pending = NULL;
+    res = pstore_on_error(&s->store, *s->confp, &f->q, res);
+    policy_rate_result(&c->sess, &f->req, &f->q, res, &f->d);
+    f->done = 1;
+    conn_drain(s, c);
+    if (conn_process(s, c, time(NULL)) < 0)
 	conn_close(s, c);
 }
 
-/* Answer every complete request while there is room and no request
- * waits for the store.  -1: close. */
-static int conn_process(SERVER *s, CONN *c, time_t now)
+/* Decide one parsed request: answered now, or queued in flight (always
+ * queued behind requests already in flight, to keep the order). */
+static void conn_decide(SERVER *s, CONN *c, const PREQ *req)
 {
-    PREQ    req;
     PDECISION d;
     RATE_QUERY q;
     RATE_RESULT res;
+    PREDIS_REQ *pending = NULL;
+    PFLIGHT *f;
+
+    if (c->spare == NULL)
+	c->spare = mycalloc(1, sizeof(*c->spare));
+    f = c->spare;
+    if (policy_check(*s->confp, &c->sess, req, &d, &q)) {
+	if (pstore_ask(&s->store, *s->confp, &q, conn_rate_done, f, &pending, &res))
+	    policy_rate_result(&c->sess, req, &q, res, &d);
+    }
+    if (pending == NULL && c->fq.n == 0) {
+	conn_emit(s, c, req, &d);
+	return;
+    }
+    pflight_fill(f, c, &c->p, req, &d, &q);
+    f->pending = pending;
+    f->done = pending == NULL;
+    pflight_push(&c->fq, f);
+    c->spare = NULL;
+}
+
+/* Decide every complete request while there is room.  -1: close. */
+static int conn_process(SERVER *s, CONN *c, time_t now)
+{
+    PREQ    req;
     const char *why;
     int     rc;
 
-    while (c->pending == NULL && c->outlen + REPLY_MAX <= OUT_MAX) {
+    while (!c->closing && c->fq.n < FLIGHT_MAX
+	   && c->outlen + REPLY_MAX * (size_t) (c->fq.n + 1) <= OUT_MAX) {
 	if ((rc = preq_next(&c->p, &req, &why)) == 0)
 	    break;
 	if (rc < 0) {
 	    s->malformed++;
 	    pstats_dropped("malformed");
 	    conn_log(c, "malformed", why);
-	    (void) conn_flush(c);
-	    return -1;
+	    c->closing = 1;
+	    break;
 	}
-	if (policy_check(*s->confp, &c->sess, &req, &d, &q)) {
-	    if (!pstore_ask(&s->store, *s->confp, &q, conn_rate_done, c,
-			    &c->pending, &res)) {
-		c->req = req;
-		c->d = d;
-		c->q = q;
-		break;
-	    }
-	    policy_rate_result(&c->sess, &req, &q, res, &d);
-	}
-	conn_answer(s, c, &req, &d, now);
+	conn_decide(s, c, &req);
+	preq_consume(&c->p);
+	c->last = now;
+	c->started = preq_partial(&c->p) ? now : 0;
     }
     if (c->outlen && conn_flush(c) < 0)
 	return -1;
+    if (c->closing && c->fq.n == 0)
+	return -1;
     if (c->outlen && c->started == 0)
 	c->started = now;
-    /* Stop reading while replies back up or the store decides; resume
-     * when they drain. */
-    conn_events(s, c, c->outlen ? EPOLLOUT : c->pending ? 0 : EPOLLIN);
+    /* Stop reading while replies back up, the queue is full or the
+     * connection is ending; resume when that changes. */
+    conn_events(s, c, c->outlen ? EPOLLOUT
+		: c->closing || c->fq.n >= FLIGHT_MAX ? 0 : EPOLLIN);
     return 0;
 }
 
@@ -335,6 +275,11 @@ static void conn_readable(SERVER *s, CONN *c, time_t now)
 		s->malformed++;
 		pstats_dropped("cut_off");
 		conn_log(c, "cut_off", "connection closed mid-request");
+	    } else if (c->fq.n > 0) {
+		/* Answer what is in flight first. */
+		c->closing = 1;
+		conn_events(s, c, c->outlen ? EPOLLOUT : 0);
+		return;
 	    }
 	    conn_close(s, c);
 	    return;
@@ -420,7 +365,7 @@ static void sweep(SERVER *s, time_t now)
     for (i = 0; i < s->nslots; i++) {
 	CONN   *c = s->conns[i];
 
-	if (c == NULL || c->pending)
+	if (c == NULL || c->fq.n)
 	    continue;
 	if (c->started && now - c->started > cf->request_timeout) {
 	    s->malformed++;
@@ -505,9 +450,9 @@ void    server_run(int lfd, PCONF **confp, const char *config_path)
 		continue;
 	    if ((size_t) fd >= s.nslots || (c = s.conns[fd]) == NULL)
 		continue;
-	    if (c->pending && !(evs[k].events & EPOLLOUT)) {
-		/* Not reading meanwhile (the buffer must stay put): only
-		 * a reset gets here. */
+	    if (!(c->events & (EPOLLIN | EPOLLOUT))) {
+		/* Waiting for the store, not reading: only a reset or a
+		 * hang-up gets here. */
 		if (evs[k].events & (EPOLLERR | EPOLLHUP))
 		    conn_close(&s, c);
 		continue;

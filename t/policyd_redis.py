@@ -18,19 +18,23 @@ PID; and policyd instances on free ports.
      once Redis is back;
   4. AUTH: the right password works, a wrong one is refused and logged
      once, a reload with the right one recovers;
-  5. SCRIPT FLUSH mid-run (NOSCRIPT) and a UNIX socket;
+  5. pipelined requests on one connection with Redis frozen: decided
+     together (one timeout, not one each), answered in order; answers
+     still come after a half-close or before garbage;
+     SCRIPT FLUSH mid-run (NOSCRIPT) and a UNIX socket;
   6. a reload from store "memory" to "redis", then to another window.
 """
 import os
 import random
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
 
 import tap
-from policyd_proc import Conn, Policyd, RedisServer
+from policyd_proc import Conn, Policyd, RedisServer, request
 
 if not shutil.which("redis-server"):
     tap.skip_all("redis-server not installed (tools/install-deps)")
@@ -224,6 +228,53 @@ def outage(tmp, redis, mode):
         tap.ok(p.clean(), "no sanitizer report")
 
 
+def pipelined(tmp, redis):
+    @tap.case("pipelined requests are decided together, answered in order")
+    def _():
+        p = Policyd(conf(redis.server, limit=1000, timeout=50), tmp, "pl")
+        try:
+            c = Conn(p.addr)
+            Sender.seq += 1
+            tap.is_eq(c.ask("u@example.com", client="192.0.2.60", instance="w%d" % Sender.seq),
+                      "action=DUNNO", "connected")
+            reqs, want = b"", []
+            for i in range(12):
+                out = i % 3 == 2
+                reqs += request("u%d@%s" % (i, "outside.example" if out else "example.com"),
+                                client="192.0.2.60", instance="pl%d" % i)
+                want.append("action=550 5.7.1 Unable to relay for <u%d@outside.example>" % i
+                            if out else DEFER)
+            redis.pause()
+            try:
+                t0 = time.monotonic()
+                c.send(reqs)
+                got = [c.reply() for _ in want]
+                took = time.monotonic() - t0
+            finally:
+                redis.resume()
+            tap.is_eq(got, want, "Redis frozen: 12 pipelined requests answered in order "
+                      "(relay refusals at once, rate decisions deferred)")
+            tap.ok(took < 0.050 * 2 + 0.15, "all within one timeout, not one each (%.0f ms)"
+                   % (took * 1000))
+            # the client sends and shuts its side: the answers still come
+            time.sleep(0.3)
+            d = Conn(p.addr)
+            d.send(b"".join(request("v%d@example.com" % i, client="192.0.2.61",
+                                    instance="h%d" % i) for i in range(5)))
+            d.s.shutdown(socket.SHUT_WR)
+            got = [d.reply() for _ in range(5)]
+            tap.is_eq(got, ["action=DUNNO"] * 5, "half-closed after 5 requests: 5 answers", got)
+            tap.is_eq(d.reply(), None, "then the connection is closed")
+            # a request, then garbage: the answer, then the close
+            g = Conn(p.addr)
+            g.send(request("w@example.com", client="192.0.2.62", instance="g1") + b"garbage\n\n")
+            tap.is_eq(g.reply(), "action=DUNNO", "request before garbage answered (after Redis)")
+            tap.is_eq(g.reply(), None, "then the connection is closed")
+        finally:
+            p.stop()
+        tap.ok(p.clean(), "no sanitizer report")
+
+
 def auth(tmp):
     @tap.case("Redis with a password")
     def _():
@@ -315,6 +366,7 @@ def main():
         smoothness(tmp, redis)
         outage(tmp, redis, "defer")
         outage(tmp, redis, "memory")
+        pipelined(tmp, redis)
         noscript_unix(tmp, redis)
         reload_store(tmp, redis)
         auth(tmp)
