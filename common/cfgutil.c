@@ -26,6 +26,7 @@ void    cfg_errs_init(CFG_ERRS *e, const char *path)
     strlist_init(&e->msgs);
     e->count = 0;
     e->path = path;
+    e->list_bytes = 0;
 }
 
 void    cfg_errs_free(CFG_ERRS *e)
@@ -380,6 +381,13 @@ int     cfg_read_list_file(const config_setting_t *setting, const char *path,
 	if (++entries > CFG_LIST_MAX_ENTRIES) {
 	    cfg_err_at(e, full, lineno, "more than %d entries",
 		       CFG_LIST_MAX_ENTRIES);
+	    bad++;
+	    break;
+	}
+	e->list_bytes += (size_t) (end - p) + 1 + sizeof(char *);
+	if (e->list_bytes > CFG_LIST_TOTAL_MAX) {
+	    cfg_err_at(e, full, lineno, "list files hold more than %lu MiB "
+		       "in all", CFG_LIST_TOTAL_MAX >> 20);
 	    bad++;
 	    break;
 	}

@@ -20,6 +20,7 @@ typedef struct CFG_ERRS {
     STRLIST msgs;                 /* "FILE:LINE: message" */
     int     count;
     const char *path;             /* top-level file, for settings w/o file */
+    size_t  list_bytes;           /* read from list files in this load */
 } CFG_ERRS;
 
 void    cfg_errs_init(CFG_ERRS *e, const char *path);
@@ -72,6 +73,10 @@ int     cfg_get_strings(const config_setting_t *g, const char *key,
  * line, or the setting when the file cannot be opened. */
 #define CFG_LIST_LINE_MAX   1024
 #define CFG_LIST_MAX_ENTRIES 1000000
+/* All list files of one load together: past this the configuration is
+ * refused (FILE:LINE), so a reload never runs out of memory reading
+ * them and exits; the old rules stay. */
+#define CFG_LIST_TOTAL_MAX (64UL * 1024 * 1024)
 int     cfg_read_list_file(const config_setting_t *setting, const char *path,
 			   STRLIST *out, CFG_ERRS *e);
 

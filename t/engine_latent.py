@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """t/engine_latent.py - latent bugs of issue 14 that --scan and -t show:
 milter.spool_max = 0 was taken and silently became 64 MiB (the
-documented default is 100M, held in one place now), and part paths in
-verdicts were cut at 31 characters, so deeply nested parts all printed
-as the same part= value.
+documented default is 100M, held in one place now); a rule set too large
+to load ran the daemon out of memory (now refused like any broken file);
+and part paths in verdicts were cut at 31 characters, so deeply nested
+parts all printed as the same part= value.
 """
 import os, shlex, subprocess, tempfile
 from tap import ok, done
@@ -41,6 +42,22 @@ ok(rc == 1 and f"{conf}:2:" in err and "spool_max" in err, "spool_max = 0 is a c
 conf = write("spool1.conf", "milter = {\n  spool_max = \"1K\";\n  user = \"\";\n};\n")
 rc, out, err = run(["-t", "-c", conf])
 ok(rc == 0, "spool_max = 1K is fine", err)
+
+
+# A rule set too large to load is refused with file and line (a reload
+# keeps the old rules) instead of running out of memory: list files hold
+# at most 64 MiB in all, the keyword automaton at most 2^25 cells.
+big = os.path.join(TMP, "big-list.txt")
+with open(big, "w") as f:
+    for i in range(700000):
+        f.write("%06d%s\n" % (i, "x" * 93))
+conf = write("big.conf", 'milter = { user = ""; };\nrules = (\n'
+             '  { name = "big"; keywords = { words_file = "big-list.txt"; }; action = "hold"; }\n);\n')
+rc, out, err = run(["-t", "-c", conf])
+ok(rc == 1 and f"{big}:" in err and "list files hold more than 64 MiB in all" in err,
+   "70 MB of list entries: refused with file and line", err[-400:])
+ok("too many to build" in err, "and the keywords read so far are too many to build", err[-400:])
+os.unlink(big)
 
 
 def deep(depth, last):
