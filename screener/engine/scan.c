@@ -208,8 +208,6 @@ SCAN   *scan_new(const SCONF *conf, DIRECTION dir)
     s->logged = mycalloc(n ? n : 1, sizeof(*s->logged));
     s->audited = mycalloc(n ? n : 1, sizeof(*s->audited));
     s->mp = mime_parser_new(&conf->limits, &scan_callbacks, s);
-    rxw_init(&s->body_rx);
-    rxw_init(&s->dual_rx);
     if (conf->n_regex) {
 	s->md = pcre2_match_data_create(1, NULL);
 	s->mctx = pcre2_match_context_create(NULL);
@@ -267,6 +265,7 @@ void    scan_free(SCAN *s)
 		 s->controls_logged - CONTROLS_LOG_MAX == 1 ? "" : "s");
     mime_parser_free(s->mp);
     scan_files_free(s);
+    scan_text_free(s);
     for (i = 0; i < s->conf->n_rules; i++)
 	myfree(s->rs[i].cands);
     myfree(s->rs);
@@ -277,8 +276,6 @@ void    scan_free(SCAN *s)
     myfree(s->logged);
     myfree(s->audited);
     myfree(s->ranges);
-    rxw_free(&s->body_rx);
-    rxw_free(&s->dual_rx);
     if (s->md)
 	pcre2_match_data_free(s->md);
     if (s->mctx)

@@ -20,7 +20,7 @@
 
 /* Keyword matching. */
 
-static void ac_hit(void *ctx, uint32_t id)
+void    scan_ac_hit(void *ctx, uint32_t id)
 {
     SCAN   *s = ctx;
     const AC_AUTOMATON *ac = s->conf->automaton;
@@ -36,7 +36,7 @@ static void ac_hit(void *ctx, uint32_t id)
     }
 }
 
-static void run_regex(void *ctx, const char *buf, size_t len)
+void    scan_run_regex(void *ctx, const char *buf, size_t len)
 {
     SCAN   *s = ctx;
     size_t  i, j;
@@ -77,19 +77,7 @@ static void run_regex(void *ctx, const char *buf, size_t len)
 static void match_string(SCAN *s, unsigned stream, const char *part,
 			         const char *text)
 {
-    AC_STREAM st;
-
-    if (s->final)
-	return;
-    s->stream = stream;
-    s->stream_part = part;
-    if (s->conf->automaton) {
-	ac_stream_init(&st);
-	ac_feed(s->conf->automaton, &st, text, strlen(text), ac_hit, s);
-    }
-    if (s->conf->n_regex)
-	run_regex(s, text, strlen(text));
-    scan_check_rules(s);
+    scan_text_string(s, stream, part, text);
 }
 
 /* Is any rule still waiting for a keyword in this stream? */
@@ -104,7 +92,7 @@ static int keywords_open(const SCAN *s, unsigned stream)
     return 0;
 }
 
-static int regex_open(const SCAN *s, unsigned stream)
+int     scan_regex_open(const SCAN *s, unsigned stream)
 {
     size_t  i;
 
@@ -226,6 +214,12 @@ static void cb_part_begin(void *ctx, MIME_PART *p)
     }
     if (att && (needs & NEED_ATTACH) && !s->final)
 	attach_early(s, p);
+    if (needs & NEED_FILENAME_TEXT) {
+	size_t  i;
+
+	for (i = 0; i < p->names.n && !s->final; i++)
+	    match_string(s, IN_FILENAMES, p->path, p->names.v[i]);
+    }
 
     if (s->explain && s->nparts < (size_t) s->conf->limits.max_parts) {
 	PART_INFO *pi = &s->parts[s->nparts];
@@ -238,19 +232,13 @@ static void cb_part_begin(void *ctx, MIME_PART *p)
     }
     if (!p->is_leaf)
 	return;
-    p->want_text = p->is_text && (needs & NEED_BODY_TEXT)
-	&& (s->explain || keywords_open(s, IN_BODY));
+    p->want_text = p->is_text && (s->explain || ((needs & NEED_BODY_TEXT)
+						 && keywords_open(s, IN_BODY)));
     p->want_decode = s->explain || (att && (needs & NEED_SIZE));
     p->want_data = att && (needs & NEED_SHA256) && !p->dual;
-    if (p->want_text && p->dual) {
-	ac_stream_init(&s->dual_ac);
-	rxw_reset(&s->dual_rx);
-	s->dual_rx_on = s->conf->n_regex && regex_open(s, IN_BODY);
-    } else if (p->want_text) {
-	ac_stream_init(&s->body_ac);
-	rxw_reset(&s->body_rx);
-	s->body_rx_on = s->conf->n_regex && regex_open(s, IN_BODY);
-    }
+    if (p->want_text)
+	scan_text_begin(s, p->dual ? &s->dual_ts : &s->body_ts, IN_BODY,
+			p->path, text_kind(p->type), p->user);
     s->sha_alt_on = 0;
     scan_files_begin(s, p);
     if (p->want_data && att && (needs & NEED_SHA256) && !p->dual) {
@@ -291,16 +279,9 @@ static void cb_text(void *ctx, MIME_PART *p, const char *buf, size_t len)
 {
     SCAN   *s = ctx;
 
-    if (s->final)
-	return;
-    s->stream = IN_BODY;
-    s->stream_part = p->path;
-    if (s->conf->automaton)
-	ac_feed(s->conf->automaton, p->dual ? &s->dual_ac : &s->body_ac, buf,
-		len, ac_hit, s);
-    if (p->dual ? s->dual_rx_on : s->body_rx_on)
-	rxw_feed(p->dual ? &s->dual_rx : &s->body_rx, buf, len, run_regex, s);
-    scan_check_rules(s);
+    scan_text_feed(s, p->dual ? s->dual_ts : s->body_ts, buf, len);
+    if (!s->final)
+	scan_check_rules(s);
 }
 
 void    scan_extra_text(SCAN *s, const char *part, const char *buf,
@@ -308,25 +289,14 @@ void    scan_extra_text(SCAN *s, const char *part, const char *buf,
 {
     if (s->final || !(s->conf->needs & NEED_BODY_TEXT))
 	return;
-    s->stream = IN_BODY;
-    s->stream_part = part;
     if (buf == NULL) {
-	if (s->body_rx_on)
-	    rxw_flush(&s->body_rx, run_regex, s);
-	ac_stream_init(&s->body_ac);
-	rxw_reset(&s->body_rx);
-	s->body_rx_on = 0;
+	scan_text_end(s, s->extra_ts);
 	scan_check_rules(s);
 	return;
     }
-    if (!s->body_rx_on && s->conf->n_regex && regex_open(s, IN_BODY)) {
-	rxw_reset(&s->body_rx);
-	s->body_rx_on = 1;
-    }
-    if (s->conf->automaton)
-	ac_feed(s->conf->automaton, &s->body_ac, buf, len, ac_hit, s);
-    if (s->body_rx_on)
-	rxw_feed(&s->body_rx, buf, len, run_regex, s);
+    if (s->extra_ts == NULL || !scan_text_active(s->extra_ts))
+	scan_text_begin(s, &s->extra_ts, IN_BODY, part, TEXT_PLAIN, NULL);
+    scan_text_feed(s, s->extra_ts, buf, len);
     scan_check_rules(s);
 }
 
@@ -367,12 +337,8 @@ static void cb_part_end(void *ctx, MIME_PART *p)
     size_t  i, nn = p->names.n;
     int     controls;
 
-    if (p->want_text && (p->dual ? s->dual_rx_on : s->body_rx_on)
-	&& !s->final) {
-	s->stream = IN_BODY;
-	s->stream_part = p->path;
-	rxw_flush(p->dual ? &s->dual_rx : &s->body_rx, run_regex, s);
-    }
+    if (p->want_text)
+	scan_text_end(s, p->dual ? s->dual_ts : s->body_ts);
     if (p->want_data && s->sha_on) {
 	s->sha_on = 0;
 	sha_hex(s, s->sha, digest[0]);

@@ -65,6 +65,8 @@ static void on_file(void *ctx, const FILE_FACTS *ff)
     v.digest[0] = ff->digest;
     v.path = ff->path;
     scan_explain_file(s, sf->path, ff);
+    if (ff->name && (s->conf->needs & NEED_FILENAME_TEXT))
+	scan_text_string(s, IN_FILENAMES, sf->path, ff->name);
     for (i = 0; i < s->conf->n_rules; i++) {
 	const RULE *r = s->conf->rules[i];
 	const RULE_STATE *st = &s->rs[i];

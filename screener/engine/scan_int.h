@@ -15,6 +15,8 @@
 #include "mime_parser.h"
 #include "rules.h"
 #include "textmatch.h"
+#include "textpipe.h"
+#include "detectors.h"
 
 /* A part path always fits, so log lines never make two parts alike. */
 _Static_assert(MIME_PATH_MAX <= PART_PATH_MAX, "PART_PATH_MAX too small");
@@ -55,9 +57,13 @@ typedef struct RULE_STATE {
     size_t  ncands, capcands;
     int     enc_hit;              /* matched inside an encoded message:
 				   * strip that whole message part */
+    uint64_t *det_seen;           /* detectors: distinct numbers found */
+    size_t  det_n;                /* (at most the rule's min_matches) */
 } RULE_STATE;
 
 typedef struct SFILES SFILES;    /* scan_files.c */
+
+#define SHOWN_CHARS 200           /* --explain: text shown per part */
 
 /* --explain record of one part. */
 typedef struct PART_INFO {
@@ -68,6 +74,8 @@ typedef struct PART_INFO {
     int     controls;
     uint64_t size, text_len;
     int     done;
+    char    shown[SHOWN_CHARS * 4 + 1];   /* text as matched (folded) */
+    size_t  shown_len, shown_chars;
 } PART_INFO;
 
 /* A top-level header field the screener writes itself, found in the
@@ -132,9 +140,7 @@ struct SCAN {
     int     mode;                 /* 0, 1 header/body, 2 data */
     unsigned stream;              /* IN_* of the text being matched */
     const char *stream_part;      /* part path for hits */
-    AC_STREAM body_ac;
-    RX_WIN  body_rx;
-    int     body_rx_on;
+    struct TEXT_STREAM *body_ts;  /* a text part's text (scan_text.c) */
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     EVP_MD_CTX *sha;
@@ -143,9 +149,9 @@ struct SCAN {
     int     sha_alt_on;
     /* The text of a part that is also parsed as a message (MIME_PART
      * dual) streams while its inner parts' texts do: its own state. */
-    AC_STREAM dual_ac;
-    RX_WIN  dual_rx;
-    int     dual_rx_on;
+    struct TEXT_STREAM *dual_ts;
+    struct TEXT_STREAM *str_ts;   /* header fields, names */
+    struct TEXT_STREAM *extra_ts; /* scan_extra_text() */
 
     int     explain;
     PART_INFO *parts;
@@ -197,6 +203,24 @@ extern const MIME_CALLBACKS scan_callbacks;
  * NULL ends it. */
 void    scan_extra_text(SCAN *s, const char *part, const char *buf,
 			size_t len);
+
+/* scan_text.c: text through rendering and folding to every matcher
+ * (literal automata, confusables, detectors, regexes, --explain). */
+typedef struct TEXT_STREAM TEXT_STREAM;
+void    scan_text_begin(SCAN *s, TEXT_STREAM **tsp, unsigned stream,
+			const char *part, TEXT_KIND kind, PART_INFO *shown);
+void    scan_text_feed(SCAN *s, TEXT_STREAM *ts, const char *buf,
+		       size_t len);
+void    scan_text_end(SCAN *s, TEXT_STREAM *ts);
+int     scan_text_active(const TEXT_STREAM *ts);
+/* One whole string (a header field, a file name). */
+void    scan_text_string(SCAN *s, unsigned stream, const char *part,
+			 const char *text);
+void    scan_text_free(SCAN *s);
+/* scan_content.c: the matchers' callbacks */
+void    scan_ac_hit(void *ctx, uint32_t id);
+void    scan_run_regex(void *ctx, const char *buf, size_t len);
+int     scan_regex_open(const SCAN *s, unsigned stream);
 
 /* scan_files.c: archives, TNEF, types, inline blocks (files/files.h) */
 struct FILE_FACTS;

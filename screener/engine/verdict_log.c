@@ -165,6 +165,9 @@ void    scan_explain(const SCAN *s, void (*out)(void *ctx, const char *line),
 	    kv_add(&kv, "controls", "yes");
 	kv_addf(&kv, "size", "%llu", (unsigned long long) pi->size);
 	kv_addf(&kv, "text", "%llu", (unsigned long long) pi->text_len);
+	if (pi->shown_len)                /* as matched: rendered, folded */
+	    kv_addn(&kv, "shown", pi->shown, pi->shown_len
+		    - (pi->shown[pi->shown_len - 1] == ' '));
 	out(ctx, kv_str(&kv));
     }
     scan_files_explain(s, out, ctx);

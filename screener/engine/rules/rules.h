@@ -29,6 +29,7 @@
 #define IN_SUBJECT  (1u << 0)
 #define IN_HEADERS  (1u << 1)
 #define IN_BODY     (1u << 2)
+#define IN_FILENAMES (1u << 3)   /* attachment and member names */
 
 /* SCONF.needs: what any rule looks at, so a scan can skip the rest. */
 #define NEED_SUBJECT_TEXT (1u << 0)   /* keywords in subject */
@@ -39,6 +40,7 @@
 #define NEED_SHA256       (1u << 5)   /* attachment digests */
 #define NEED_REGEX        (1u << 6)   /* any regex */
 #define NEED_STRIP        (1u << 7)   /* a strip rule: keep the body */
+#define NEED_FILENAME_TEXT (1u << 9)  /* keywords in file names */
 #define NEED_FILES        (1u << 8)   /* open containers, inline blocks */
 
 typedef struct RULE_REGEX {
@@ -66,6 +68,10 @@ struct RULE {
     RULE_REGEX *regex;
     size_t  n_regex;
     unsigned kw_in;               /* IN_* */
+    int     confusables;          /* words also match as UTS #39
+				   * skeletons (SCONF.conf_automaton) */
+    unsigned detectors;           /* DET_* (detectors.h) */
+    unsigned min_matches;         /* distinct numbers needed; 1 default */
 
     /* attachment: every present sub-key must hold for the same part */
     STRLIST exts;                 /* lower case, no leading dot */
@@ -124,8 +130,9 @@ void    sconf_files_setup(SCONF *c, const config_setting_t *where,
 int     rule_needs_files(const RULE *r);
 
 /* Literal keyword normalisation shared by the loader and the matcher:
- * lower case (ASCII, and the two-byte letters utf8_fold2() knows), runs
- * of white space to one space, trimmed. */
+ * folded as message text is (fold_string(): NFKC_Casefold, invisible
+ * characters removed, ASCII lower case), runs of white space to one
+ * space, trimmed. */
 char   *keyword_normalise(const char *word);
 
 #endif

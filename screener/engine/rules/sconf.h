@@ -83,6 +83,8 @@ typedef struct SCONF {
     int     audit;                /* audit = true: rules default to audit */
     int     refcount;             /* see sconf_ref() */
     struct AC_AUTOMATON *automaton;   /* engine: every rule's words */
+    struct AC_AUTOMATON *conf_automaton;  /* engine: skeletons of the
+				   * words of confusables rules, or NULL */
     size_t  n_regex;              /* engine: regexes over all rules */
     void   *rx_prefilter;         /* engine: one pcre2_code, see scan.c */
     struct FILES_CONF *files;     /* engine: type detection (files.h) */

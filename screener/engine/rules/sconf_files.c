@@ -84,9 +84,10 @@ void    sconf_files_keys(SCONF *c, RULE *r, const config_setting_t *g,
 
 int     rule_needs_files(const RULE *r)
 {
-    return (r->conds & COND_ATTACHMENT)
-	&& (r->exts.n || r->names.n || r->sha256.n || r->dtypes.n
-	    || r->has_min_size || r->want_flags);
+    return ((r->conds & COND_ATTACHMENT)
+	    && (r->exts.n || r->names.n || r->sha256.n || r->dtypes.n
+		|| r->has_min_size || r->want_flags))
+	|| (r->kw_in & IN_FILENAMES);     /* member names are matched */
 }
 
 void    sconf_files_setup(SCONF *c, const config_setting_t *where,

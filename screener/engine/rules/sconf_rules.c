@@ -20,40 +20,16 @@
 #include "files.h"
 #include "mymalloc.h"
 #include "rules.h"
+#include "confusables.h"
+#include "detectors.h"
+#include "fold.h"
 #include "textmatch.h"
+
+#define MIN_MATCHES_MAX 1000      /* distinct numbers a rule may want */
 
 char   *keyword_normalise(const char *word)
 {
-    char   *out = mymalloc(strlen(word) + 1), *o = out;
-    int     space = 1;
-
-    for (; *word; word++) {
-	unsigned char ch = (unsigned char) *word;
-
-	if (ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\f'
-	    || ch == '\v' || (ch == 0xc2 && (unsigned char) word[1] == 0xa0)) {
-	    if (!space)
-		*o++ = ' ';
-	    space = 1;
-	    if (ch == 0xc2)
-		word++;			/* no-break space */
-	} else {
-	    unsigned l = ch, c = (unsigned char) word[1];
-
-	    if (FOLD_LEAD(l) && utf8_fold2(&l, &c)) {
-		*o++ = (char) l;
-		*o++ = (char) c;
-		word++;
-	    } else {
-		*o++ = (char) tolower(ch);
-	    }
-	    space = 0;
-	}
-    }
-    if (o > out && o[-1] == ' ')
-	o--;
-    *o = 0;
-    return out;
+    return fold_string(word);
 }
 
 /* A list key plus its KEY_file variant, appended to out. */
@@ -107,12 +83,54 @@ static void rule_free(RULE *r)
     myfree(r);
 }
 
+/* Issue 10's keys: confusables, detectors, min_matches. */
+static void load_text_keys(RULE *r, const config_setting_t *g, CFG_ERRS *e)
+{
+    static const char *const dets[] = {"credit_card", "iban", NULL};
+    STRLIST d;
+    long long n;
+    size_t  i, k;
+    const char *why = NULL;
+
+    if (fold_init(&why) < 0)
+	cfg_err(e, g, "keywords: Unicode data unavailable (%s)", why);
+    if (cfg_get_bool(g, "confusables", &r->confusables, e) == 1
+	&& r->confusables && conf_init(&why) < 0)
+	cfg_err(e, config_setting_get_member(g, "confusables"),
+		"confusables: Unicode data unavailable (%s)", why);
+    strlist_init(&d);
+    if (cfg_get_strings(g, "detectors", &d, e) == 1)
+	for (i = 0; i < d.n; i++) {
+	    for (k = 0; dets[k]; k++)
+		if (strcasecmp(d.v[i], dets[k]) == 0)
+		    break;
+	    if (dets[k] == NULL)
+		cfg_err(e, config_setting_get_member(g, "detectors"),
+			"\"detectors\": \"%s\" is not one of credit_card, iban",
+			d.v[i]);
+	    else
+		r->detectors |= k == 0 ? DET_CARD : DET_IBAN;
+	}
+    strlist_free(&d);
+    r->min_matches = 1;
+    if (cfg_get_int(g, "min_matches", 1, MIN_MATCHES_MAX, &n, e) == 1) {
+	r->min_matches = (unsigned) n;
+	if (r->detectors == 0)
+	    cfg_err(e, config_setting_get_member(g, "min_matches"),
+		    "\"min_matches\" applies to \"detectors\" only");
+    }
+    if (r->confusables && r->words.n == 0)
+	cfg_err(e, config_setting_get_member(g, "confusables"),
+		"\"confusables\" applies to \"words\" only");
+}
+
 static void load_keywords(SCONF *c, RULE *r, const config_setting_t *g,
 			          CFG_ERRS *e)
 {
     static const char *const keys[] = {"words", "words_file", "regex",
-    "regex_file", "in", NULL};
-    static const char *const ins[] = {"subject", "headers", "body", NULL};
+    "regex_file", "in", "confusables", "detectors", "min_matches", NULL};
+    static const char *const ins[] = {"subject", "headers", "body",
+    "filenames", NULL};
     STRLIST raw, rx, in;
     config_setting_t *where;
     size_t  i, k;
@@ -166,22 +184,25 @@ static void load_keywords(SCONF *c, RULE *r, const config_setting_t *g,
 		    break;
 	    if (ins[k] == NULL)
 		cfg_err(e, config_setting_get_member(g, "in"),
-			"\"in\": \"%s\" is not one of subject, headers, body",
-			in.v[i]);
+			"\"in\": \"%s\" is not one of subject, headers, body,"
+			" filenames", in.v[i]);
 	    else
 		r->kw_in |= 1u << k;
 	}
     } else {
 	r->kw_in = IN_SUBJECT | IN_BODY;
     }
-    if (r->words.n == 0 && rx.n == 0)
-	cfg_err(e, g, "keywords: needs \"words\" or \"regex\"");
+    load_text_keys(r, g, e);
+    if (r->words.n == 0 && rx.n == 0 && r->detectors == 0)
+	cfg_err(e, g, "keywords: needs \"words\", \"regex\" or \"detectors\"");
     if (r->kw_in & IN_SUBJECT)
 	c->needs |= NEED_SUBJECT_TEXT;
     if (r->kw_in & IN_HEADERS)
 	c->needs |= NEED_HEADER_TEXT;
     if (r->kw_in & IN_BODY)
 	c->needs |= NEED_BODY_TEXT;
+    if (r->kw_in & IN_FILENAMES)
+	c->needs |= NEED_FILENAME_TEXT;
     if (r->n_regex)
 	c->needs |= NEED_REGEX;
     strlist_free(&raw);
@@ -480,6 +501,38 @@ static void build_prefilter(SCONF *c)
     myfree(pat);
 }
 
+/* The skeletons of every confusables rule's words, in one automaton. */
+static void build_conf_automaton(SCONF *c, const config_setting_t *list,
+				         CFG_ERRS *e)
+{
+    size_t  i, j, nw = 0;
+    char  **words;
+    size_t *owner;
+
+    for (i = 0; i < c->n_rules; i++)
+	if (c->rules[i]->confusables)
+	    nw += c->rules[i]->words.n;
+    if (nw == 0 || e->count)
+	return;
+    words = mycalloc(nw, sizeof(char *));
+    owner = mycalloc(nw, sizeof(size_t));
+    nw = 0;
+    for (i = 0; i < c->n_rules; i++)
+	for (j = 0; c->rules[i]->confusables && j < c->rules[i]->words.n; j++) {
+	    words[nw] = conf_string(c->rules[i]->words.v[j]);
+	    owner[nw++] = i;
+	}
+    c->conf_automaton = ac_build(words, owner, nw);
+    if (c->conf_automaton == NULL)
+	cfg_err(e, list, "keywords: too many confusables words to build "
+		"(%zu words; the automaton would exceed %u states x byte "
+		"classes)", nw, (unsigned) AC_MAX_CELLS);
+    for (i = 0; i < nw; i++)
+	myfree(words[i]);
+    myfree(words);
+    myfree(owner);
+}
+
 void    sconf_rules_load(SCONF *c, const config_setting_t *list, CFG_ERRS *e)
 {
     size_t  n = (size_t) config_setting_length(list), i, j, nw = 0;
@@ -519,6 +572,7 @@ void    sconf_rules_load(SCONF *c, const config_setting_t *list, CFG_ERRS *e)
     }
     myfree(words);
     myfree(owner);
+    build_conf_automaton(c, list, e);
     if (e->count == 0)
 	build_prefilter(c);
     if (e->count == 0)
@@ -536,6 +590,8 @@ void    sconf_rules_free(SCONF *c)
     c->n_rules = 0;
     ac_free(c->automaton);
     c->automaton = NULL;
+    ac_free(c->conf_automaton);
+    c->conf_automaton = NULL;
     if (c->rx_prefilter)
 	pcre2_code_free(c->rx_prefilter);
     c->rx_prefilter = NULL;

@@ -215,62 +215,6 @@ void    ac_free(AC_AUTOMATON *ac)
     myfree(ac);
 }
 
-int     utf8_fold2(unsigned *lead, unsigned *cont)
-{
-    unsigned l = *lead, c = *cont;
-
-    if (c < 0x80 || c > 0xbf)
-	return 0;
-    switch (l) {
-    case 0xc3:					/* U+00C0..U+00DE */
-	if (c <= 0x9e && c != 0x97) {
-	    *cont = c + 0x20;
-	    return 1;
-	}
-	return 0;
-    case 0xc4:					/* U+0100..U+013E */
-	if ((c <= 0xaf && !(c & 1)) || (c >= 0xb9 && c <= 0xbe && (c & 1))) {
-	    *cont = c + 1;
-	    return 1;
-	}
-	return 0;
-    case 0xc5:					/* U+0141..U+017E */
-	if ((c >= 0x81 && c <= 0x88 && (c & 1))
-	    || (c >= 0x8a && c <= 0xb7 && !(c & 1))
-	    || (c >= 0xb9 && c <= 0xbe && (c & 1))) {
-	    *cont = c + 1;
-	    return 1;
-	}
-	return 0;
-    case 0xce:					/* Greek capitals */
-	if (c >= 0x91 && c <= 0x9f) {
-	    *cont = c + 0x20;
-	    return 1;
-	}
-	if (c >= 0xa0 && c <= 0xa9 && c != 0xa2) {
-	    *lead = 0xcf;
-	    *cont = c - 0x20;
-	    return 1;
-	}
-	return 0;
-    case 0xd0:					/* Cyrillic capitals */
-	if (c <= 0x8f) {
-	    *lead = 0xd1;
-	    *cont = c + 0x10;
-	} else if (c <= 0x9f) {
-	    *cont = c + 0x20;
-	} else if (c <= 0xaf) {
-	    *lead = 0xd1;
-	    *cont = c - 0x20;
-	} else {
-	    return 0;
-	}
-	return 1;
-    default:
-	return 0;
-    }
-}
-
 static void report(const AC_AUTOMATON *ac, uint32_t row,
 		           void (*hit)(void *ctx, uint32_t id), void *ctx)
 {
@@ -293,38 +237,11 @@ void    ac_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const void *buf,
     const unsigned char *p = buf, *end = p + len;
     const unsigned char *cls = ac->cls;
     const uint32_t *delta = ac->delta;
-    unsigned lead = st->lead;
     uint32_t s = st->state;
 
-    while (p < end) {
-	unsigned b = *p++;
-
-	if ((b & 0x80) == 0 && lead == 0) {
-	    AC_STEP(cls[b]);
-	    continue;
-	}
-	/* Non-ASCII: hold a foldable lead byte until its continuation
-	 * byte is seen (possibly in the next chunk), then feed the
-	 * lower-case pair; a no-break space (C2 A0) is white space. */
-	if (lead) {
-	    unsigned l = lead;
-
-	    lead = 0;
-	    if (l == 0xc2 && b == 0xa0) {
-		AC_STEP(AC_CLASS_SPACE);
-		continue;
-	    }
-	    if (b & 0x80)
-		utf8_fold2(&l, &b);
-	    AC_STEP(cls[l]);
-	} else if (FOLD_LEAD(b) || b == 0xc2) {
-	    lead = b;
-	    continue;
-	}
-	AC_STEP(cls[b]);
-    }
+    while (p < end)
+	AC_STEP(cls[*p++]);
     st->state = s;
-    st->lead = lead;
 }
 
 /* Regex window. */

@@ -3,13 +3,13 @@
  *
  * Literal words: one Aho-Corasick automaton over all rules' words, run as
  * a DFA over byte classes that fold ASCII case and map every white-space
- * byte to one class (the letters of Latin-1, Latin Extended-A, Greek and
- * Cyrillic are folded too, by utf8_fold2() on the fly); runs of white
- * space are collapsed on the fly, so the match is caseless and
- * whitespace-normalised (a UTF-8 no-break space is white space too).
- * The stream state (DFA state, and a UTF-8 lead
- * byte held for folding) is carried between chunks, so a word
- * split across chunks, lines or encoded words is still found.
+ * byte to one class; runs of white space are collapsed on the fly, so
+ * the match is caseless and whitespace-normalised.  It is fed folded
+ * text (fold.h: NFKC_Casefold, every Unicode space a space, invisible
+ * characters gone), and the words are folded the same way (fold_string),
+ * so the automaton itself only sees bytes.  The DFA state is carried
+ * between chunks, so a word split across chunks, lines or encoded words
+ * is still found.
  *
  * Regexes: text is collected in a window of RX_WINDOW bytes; each full
  * window is searched, then its last RX_OVERLAP bytes are kept as the start
@@ -41,20 +41,10 @@ typedef struct AC_AUTOMATON {
 
 typedef struct AC_STREAM {
     uint32_t state;               /* row offset in delta */
-    unsigned lead;                /* held UTF-8 lead byte, 0: none */
 } AC_STREAM;
 
-/* Case folding beyond ASCII: for a two-byte UTF-8 character (lead,
- * cont) of Latin-1, Latin Extended-A, Greek or Cyrillic, store its
- * lower-case form (same length) and return 1; else return 0. */
-int     utf8_fold2(unsigned *lead, unsigned *cont);
-
-/* Lead bytes whose characters utf8_fold2() may change. */
-#define FOLD_LEAD(b) ((b) == 0xc3 || (b) == 0xc4 || (b) == 0xc5 \
-		      || (b) == 0xce || (b) == 0xd0)
-
 /* Build over words[i] owned by rules owner[i] (n entries, already
- * normalised with keyword_normalise()). NULL when n == 0, or when the
+ * normalised with keyword_normalise(), or skeletons)). NULL when n == 0, or when the
  * words would need more than AC_MAX_CELLS states x byte classes (the
  * caller refuses such a rule set). */
 #define AC_MAX_CELLS (1u << 25)
@@ -64,7 +54,6 @@ void    ac_free(AC_AUTOMATON *ac);
 static inline void ac_stream_init(AC_STREAM *st)
 {
     st->state = 0;
-    st->lead = 0;
 }
 
 /* Feed bytes; hit(ctx, pattern_id) is called for every match. */

@@ -1,0 +1,464 @@
+/*
+ * fold.c - streamed NFKC_Casefold, white space and invisible characters
+ * (fold.h), with ICU.
+ *
+ * ICU rather than utf8proc: it is the one library here with both
+ * NFKC_Casefold (Unicode's own closure for caseless identifier matching,
+ * which also removes every Default_Ignorable code point) and the UTS #39
+ * confusable data (confusables.c), so keywords and skeletons follow one
+ * Unicode version.  ICU's API is UTF-16; the per-code-point table keeps it
+ * out of the hot path (see fold.h).
+ */
+#include <config.h>
+
+#include <ctype.h>
+#include <string.h>
+
+#include <unicode/uchar.h>
+#include <unicode/unorm2.h>
+#include <unicode/ustring.h>
+#include <unicode/utf16.h>
+
+#include "cptable.h"
+#include "fold.h"
+#include "mymalloc.h"
+
+static const UNormalizer2 *nfkc_cf;
+static const char *init_error;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static int is_space(UChar32 c)
+{
+    return u_isUWhiteSpace(c) || u_charType(c) == U_SPACE_SEPARATOR;
+}
+
+static void load_icu(void)
+{
+    UErrorCode err = U_ZERO_ERROR;
+
+    nfkc_cf = unorm2_getNFKCCasefoldInstance(&err);
+    if (U_FAILURE(err)) {
+	nfkc_cf = NULL;
+	init_error = u_errorName(err);
+    }
+}
+
+int     fold_init(const char **why)
+{
+    pthread_once(&init_once, load_icu);
+    if (nfkc_cf == NULL && why)
+	*why = init_error ? init_error : "ICU NFKC_Casefold unavailable";
+    return nfkc_cf ? 0 : -1;
+}
+
+size_t  utf8_encode(uint32_t cp, unsigned char *o)
+{
+    if (cp < 0x80) {
+	o[0] = (unsigned char) cp;
+	return 1;
+    }
+    if (cp < 0x800) {
+	o[0] = (unsigned char) (0xc0 | cp >> 6);
+	o[1] = (unsigned char) (0x80 | (cp & 0x3f));
+	return 2;
+    }
+    if (cp < 0x10000) {
+	o[0] = (unsigned char) (0xe0 | cp >> 12);
+	o[1] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+	o[2] = (unsigned char) (0x80 | (cp & 0x3f));
+	return 3;
+    }
+    o[0] = (unsigned char) (0xf0 | cp >> 18);
+    o[1] = (unsigned char) (0x80 | ((cp >> 12) & 0x3f));
+    o[2] = (unsigned char) (0x80 | ((cp >> 6) & 0x3f));
+    o[3] = (unsigned char) (0x80 | (cp & 0x3f));
+    return 4;
+}
+
+int     utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
+{
+    unsigned b = p[0], need, i;
+    uint32_t c, min;
+
+    if (b < 0x80) {
+	*cp = b;
+	return 1;
+    } else if (b >= 0xc2 && b <= 0xdf) {
+	need = 2, c = b & 0x1f, min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+	need = 3, c = b & 0x0f, min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+	need = 4, c = b & 0x07, min = 0x10000;
+    } else {
+	return -1;
+    }
+    for (i = 1; i < need; i++) {
+	if (i >= n)
+	    return 0;
+	if ((p[i] & 0xc0) != 0x80)
+	    return -1;
+	c = c << 6 | (p[i] & 0x3f);
+	/* overlong, surrogate or too large: known after the second byte */
+	if (i == 1 && need > 2 && ((c + 1) << 6 * (need - 2)) - 1 < min)
+	    return -1;
+    }
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+	return -1;
+    *cp = c;
+    return (int) need;
+}
+
+/* UTF-16 to UTF-8, every white space a space; 0 when it does not fit. */
+static size_t u16_out(const UChar *u, int32_t n, unsigned char *o, size_t cap)
+{
+    size_t  len = 0;
+    int32_t i = 0;
+    UChar32 c;
+
+    while (i < n) {
+	U16_NEXT(u, i, n, c);
+	if (is_space(c))
+	    c = ' ';
+	if (len + 4 > cap)
+	    return 0;
+	len += utf8_encode((uint32_t) c, o + len);
+    }
+    return len;
+}
+
+static unsigned fold_build(uint32_t cp, unsigned char *out, size_t *outlen)
+{
+    UChar   src[2], dst[CPT_MAP_MAX];
+    unsigned char own[4];
+    int32_t n = 0, len;
+    UErrorCode err = U_ZERO_ERROR;
+    unsigned f = 0;
+    size_t  ol;
+
+    if ((cp >= 0xd800 && cp <= 0xdfff) || nfkc_cf == NULL)
+	return FE_SAME | FE_BB;
+    if (unorm2_hasBoundaryBefore(nfkc_cf, (UChar32) cp))
+	f |= FE_BB;
+    if (u_hasBinaryProperty((UChar32) cp, UCHAR_DEFAULT_IGNORABLE_CODE_POINT))
+	f |= FE_DI;
+    if (is_space((UChar32) cp))
+	return f | FE_SPACE;
+    U16_APPEND_UNSAFE(src, n, cp);
+    len = unorm2_normalize(nfkc_cf, src, n, dst, CPT_MAP_MAX, &err);
+    if (U_FAILURE(err))
+	return f | FE_SAME;
+    if (len == 0)
+	return f | FE_DROP;
+    ol = u16_out(dst, len, out, CPT_MAP_MAX);
+    if (ol == 0 || (ol == utf8_encode(cp, own) && memcmp(own, out, ol) == 0))
+	return f | FE_SAME;
+    *outlen = ol;
+    return f | FE_MAP;
+}
+
+static CP_TABLE fold_table = CP_TABLE_INIT(fold_build);
+
+uint32_t fold_entry(uint32_t cp, const unsigned char **map, size_t *maplen)
+{
+    return cpt_get(&fold_table, cp, map, maplen);
+}
+
+/* Output, buffered. */
+
+static void out_flush(FOLD_STREAM *f)
+{
+    if (f->vis_len) {
+	f->sink->visible(f->sink->ctx, f->vis, f->vis_len);
+	f->vis_len = 0;
+    }
+    if (f->fold_len) {
+	f->sink->folded(f->sink->ctx, f->fold, f->fold_len);
+	f->fold_len = 0;
+    }
+}
+
+static void out_vis(FOLD_STREAM *f, const void *p, size_t n)
+{
+    if (f->sink->visible == NULL)
+	return;
+    if (f->vis_len + n > FOLD_OUT)
+	out_flush(f);
+    memcpy(f->vis + f->vis_len, p, n);
+    f->vis_len += n;
+}
+
+static void out_fold(FOLD_STREAM *f, const void *p, size_t n)
+{
+    if (f->fold_len + n > FOLD_OUT)
+	out_flush(f);
+    memcpy(f->fold + f->fold_len, p, n);
+    f->fold_len += n;
+}
+
+/* A short run goes through the buffers, a long one straight out. */
+static void out_both(FOLD_STREAM *f, const unsigned char *p, size_t n)
+{
+    if (n < 64) {
+	out_vis(f, p, n);
+	out_fold(f, p, n);
+	return;
+    }
+    out_flush(f);
+    if (f->sink->visible)
+	f->sink->visible(f->sink->ctx, (const char *) p, n);
+    f->sink->folded(f->sink->ctx, (const char *) p, n);
+}
+
+/* A segment of several code points: visible minus ignorables, folded by
+ * ICU (per code point if it will not fit). */
+static void seg_multi(FOLD_STREAM *f)
+{
+    UChar   u16[FOLD_SEG_MAX], dst[FOLD_OUT / 4];
+    unsigned char out[FOLD_OUT];
+    int32_t n16 = 0, len = 0;
+    UErrorCode err = U_ZERO_ERROR;
+    size_t  i = 0, ol = 0;
+    uint32_t cp;
+    const unsigned char *map;
+    size_t  ml;
+    int     r;
+
+    while (i < f->seg_len) {
+	r = utf8_decode(f->seg + i, f->seg_len - i, &cp);
+	if (r <= 0) {                     /* cannot happen: checked in */
+	    r = 1;
+	    cp = 0xfffd;
+	}
+	if (!(fold_entry(cp, &map, &ml) & FE_DI))
+	    out_vis(f, f->seg + i, (size_t) r);
+	U16_APPEND_UNSAFE(u16, n16, cp);
+	i += (size_t) r;
+    }
+    if (nfkc_cf == NULL)
+	err = U_INTERNAL_PROGRAM_ERROR;
+    else
+	len = unorm2_normalize(nfkc_cf, u16, n16, dst, FOLD_OUT / 4, &err);
+    if (U_SUCCESS(err))
+	ol = u16_out(dst, len, out, sizeof(out));
+    if (U_SUCCESS(err) && (ol > 0 || len == 0)) {
+	out_fold(f, out, ol);
+	return;
+    }
+    for (i = 0; i < f->seg_len; i += (size_t) r) {
+	r = utf8_decode(f->seg + i, f->seg_len - i, &cp);
+	if (r <= 0)
+	    break;
+	switch (FE_KIND(fold_entry(cp, &map, &ml))) {
+	case FE_SAME:
+	    out_fold(f, f->seg + i, (size_t) r);
+	    break;
+	case FE_MAP:
+	    out_fold(f, map, ml);
+	    break;
+	case FE_SPACE:
+	    out_fold(f, " ", 1);
+	    break;
+	}
+    }
+}
+
+static void seg_flush(FOLD_STREAM *f)
+{
+    uint32_t cp, e;
+    const unsigned char *map;
+    size_t  ml;
+
+    if (f->seg_len == 0)
+	return;
+    if (f->seg_n > 1) {
+	seg_multi(f);
+    } else if (f->seg[0] < 0x80) {
+	out_vis(f, f->seg, 1);
+	out_fold(f, f->seg, 1);
+    } else {
+	(void) utf8_decode(f->seg, f->seg_len, &cp);
+	e = fold_entry(cp, &map, &ml);
+	if (!(e & FE_DI))
+	    out_vis(f, f->seg, f->seg_len);
+	if (FE_KIND(e) == FE_SAME)
+	    out_fold(f, f->seg, f->seg_len);
+	else if (FE_KIND(e) == FE_MAP)
+	    out_fold(f, map, ml);
+	else if (FE_KIND(e) == FE_SPACE)
+	    out_fold(f, " ", 1);
+    }
+    f->seg_len = f->seg_n = 0;
+}
+
+static void push_cp(FOLD_STREAM *f, const unsigned char *p, size_t n,
+		            uint32_t cp)
+{
+    const unsigned char *map;
+    size_t  ml;
+    uint32_t e = fold_entry(cp, &map, &ml);
+
+    if ((e & FE_BB) || f->seg_len + n > FOLD_SEG_MAX)
+	seg_flush(f);
+    memcpy(f->seg + f->seg_len, p, n);
+    f->seg_len += n;
+    f->seg_n++;
+}
+
+static void raw_byte(FOLD_STREAM *f, const unsigned char *p, size_t n)
+{
+    seg_flush(f);
+    out_vis(f, p, n);
+    out_fold(f, p, n);
+}
+
+void    fold_begin(FOLD_STREAM *f, const FOLD_SINK *sink)
+{
+    (void) fold_init(NULL);
+    f->sink = sink;
+    f->seg_len = f->seg_n = 0;
+    f->part_len = f->part_need = 0;
+    f->vis_len = f->fold_len = 0;
+}
+
+static const unsigned char *ascii_end(const unsigned char *p,
+				              const unsigned char *end)
+{
+    uint64_t w;
+
+    while (end - p >= 8) {
+	memcpy(&w, p, 8);
+	if (w & 0x8080808080808080ULL)
+	    break;
+	p += 8;
+    }
+    while (p < end && *p < 0x80)
+	p++;
+    return p;
+}
+
+/* Complete a code point split across chunks; returns bytes used. */
+static size_t finish_part(FOLD_STREAM *f, const unsigned char *p, size_t n)
+{
+    size_t  used = 0;
+    uint32_t cp;
+    int     r;
+
+    while (f->part_len < f->part_need && used < n)
+	f->part[f->part_len++] = p[used++];
+    r = utf8_decode(f->part, f->part_len, &cp);
+    if (r == 0 && used == n)
+	return used;                      /* still incomplete */
+    if (r > 0) {
+	push_cp(f, f->part, (size_t) r, cp);
+    } else {
+	/* invalid: the first byte out raw, the rest read again */
+	raw_byte(f, f->part, 1);
+	used = used >= f->part_len - 1 ? used - (f->part_len - 1) : 0;
+    }
+    f->part_len = f->part_need = 0;
+    return used;
+}
+
+void    fold_feed(FOLD_STREAM *f, const char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *) buf, *end = p + len, *q;
+    uint32_t cp;
+    int     r;
+
+    if (f->part_len)
+	p += finish_part(f, p, len);
+    while (p < end) {
+	if (*p < 0x80) {
+	    q = ascii_end(p, end);
+	    seg_flush(f);
+	    if (q - p > 1)
+		out_both(f, p, (size_t) (q - p - 1));
+	    f->seg[0] = q[-1];                /* a combining mark may follow */
+	    f->seg_len = f->seg_n = 1;
+	    p = q;
+	    continue;
+	}
+	r = utf8_decode(p, (size_t) (end - p), &cp);
+	if (r == 0) {
+	    f->part_len = (size_t) (end - p);
+	    memcpy(f->part, p, f->part_len);
+	    f->part_need = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+	    break;
+	}
+	if (r < 0) {
+	    raw_byte(f, p, 1);
+	    p++;
+	    continue;
+	}
+	push_cp(f, p, (size_t) r, cp);
+	p += r;
+    }
+    out_flush(f);
+}
+
+void    fold_end(FOLD_STREAM *f)
+{
+    if (f->part_len)
+	raw_byte(f, f->part, f->part_len);
+    f->part_len = f->part_need = 0;
+    seg_flush(f);
+    out_flush(f);
+}
+
+/* fold_string(): collect the folded stream. */
+
+typedef struct GROW {
+    char   *buf;
+    size_t  len, cap;
+} GROW;
+
+static void grow_add(void *ctx, const char *p, size_t n)
+{
+    GROW   *g = ctx;
+
+    g->buf = mygrow(g->buf, &g->cap, g->len + n + 1, 1);
+    memcpy(g->buf + g->len, p, n);
+    g->len += n;
+}
+
+char   *fold_collapse(const char *s, size_t n)
+{
+    char   *out = mymalloc(n + 1), *o = out;
+    size_t  i;
+    int     space = 1;
+
+    for (i = 0; i < n; i++) {
+	unsigned char c = (unsigned char) s[i];
+
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'
+	    || c == '\v') {
+	    if (!space)
+		*o++ = ' ';
+	    space = 1;
+	} else {
+	    *o++ = (char) tolower(c);
+	    space = 0;
+	}
+    }
+    if (o > out && o[-1] == ' ')
+	o--;
+    *o = 0;
+    return out;
+}
+
+char   *fold_string(const char *s)
+{
+    FOLD_SINK sink = {NULL, grow_add, NULL};
+    FOLD_STREAM *f = mymalloc(sizeof(*f));
+    GROW    g = {NULL, 0, 0};
+    char   *out;
+
+    sink.ctx = &g;
+    fold_begin(f, &sink);
+    fold_feed(f, s, strlen(s));
+    fold_end(f);
+    myfree(f);
+    out = fold_collapse(g.buf ? g.buf : "", g.len);
+    myfree(g.buf);
+    return out;
+}
