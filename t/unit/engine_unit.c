@@ -348,8 +348,8 @@ static void test_matcher(void)
 	size_t  tl = strlen(t);
 
 	u[0] = keyword_normalise("\xc3\xa9t\xc3\xa9 \xd0\xbf\xd1\x80\xd0\xb8");
-	is_str(u[0], "\xc3\xa9t\xc3\xa9 \xd0\xbf\xd1\x80\xd0\xb8",
-	       "keyword already lower case stays");
+	is_str(u[0], "e\xcc\x81te\xcc\x81 \xd0\xbf\xd1\x80\xd0\xb8",
+	       "keyword folded and decomposed");
 	ac = ac_build(u, o, 1);
 	good = 1;
 	for (a = 0; a <= tl; a++) {
@@ -362,7 +362,8 @@ static void test_matcher(void)
 	ac_free(ac);
 	myfree(u[0]);
 	u[0] = keyword_normalise("\xc5\xbb\xc3\x93\xc5\x81\xce\xa3");
-	is_str(u[0], "\xc5\xbc\xc3\xb3\xc5\x82\xcf\x83", "ŻÓŁΣ folds to żółσ");
+	is_str(u[0], "z\xcc\x87o\xcc\x81\xc5\x82\xcf\x83",
+	       "ŻÓŁΣ folds to żółσ (decomposed)");
 	myfree(u[0]);
     }
     myfree(w[0]);

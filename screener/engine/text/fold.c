@@ -23,7 +23,7 @@
 #include "fold.h"
 #include "mymalloc.h"
 
-static const UNormalizer2 *nfkc_cf;
+static const UNormalizer2 *nfkc_cf, *nfd;
 static const char *init_error;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -37,8 +37,10 @@ static void load_icu(void)
     UErrorCode err = U_ZERO_ERROR;
 
     nfkc_cf = unorm2_getNFKCCasefoldInstance(&err);
+    if (U_SUCCESS(err))
+	nfd = unorm2_getNFDInstance(&err);
     if (U_FAILURE(err)) {
-	nfkc_cf = NULL;
+	nfkc_cf = nfd = NULL;
 	init_error = u_errorName(err);
     }
 }
@@ -128,7 +130,7 @@ static size_t u16_out(const UChar *u, int32_t n, unsigned char *o, size_t cap)
 
 static unsigned fold_build(uint32_t cp, unsigned char *out, size_t *outlen)
 {
-    UChar   src[2], dst[CPT_MAP_MAX];
+    UChar   src[2], mid[CPT_MAP_MAX], dst[CPT_MAP_MAX];
     unsigned char own[4];
     int32_t n = 0, len;
     UErrorCode err = U_ZERO_ERROR;
@@ -136,15 +138,15 @@ static unsigned fold_build(uint32_t cp, unsigned char *out, size_t *outlen)
     size_t  ol;
 
     if ((cp >= 0xd800 && cp <= 0xdfff) || nfkc_cf == NULL)
-	return FE_SAME | FE_BB;
-    if (unorm2_hasBoundaryBefore(nfkc_cf, (UChar32) cp))
-	f |= FE_BB;
+	return FE_SAME;
     if (u_hasBinaryProperty((UChar32) cp, UCHAR_DEFAULT_IGNORABLE_CODE_POINT))
 	f |= FE_DI;
     if (is_space((UChar32) cp))
 	return f | FE_SPACE;
     U16_APPEND_UNSAFE(src, n, cp);
-    len = unorm2_normalize(nfkc_cf, src, n, dst, CPT_MAP_MAX, &err);
+    len = unorm2_normalize(nfkc_cf, src, n, mid, CPT_MAP_MAX, &err);
+    if (U_SUCCESS(err))
+	len = unorm2_normalize(nfd, mid, len, dst, CPT_MAP_MAX, &err);
     if (U_FAILURE(err))
 	return f | FE_SAME;
     if (len == 0)
@@ -209,104 +211,31 @@ static void out_both(FOLD_STREAM *f, const unsigned char *p, size_t n)
     f->sink->folded(f->sink->ctx, (const char *) p, n);
 }
 
-/* A segment of several code points: visible minus ignorables, folded by
- * ICU (per code point if it will not fit). */
-static void seg_multi(FOLD_STREAM *f)
-{
-    UChar   u16[FOLD_SEG_MAX], dst[FOLD_OUT / 4];
-    unsigned char out[FOLD_OUT];
-    int32_t n16 = 0, len = 0;
-    UErrorCode err = U_ZERO_ERROR;
-    size_t  i = 0, ol = 0;
-    uint32_t cp;
-    const unsigned char *map;
-    size_t  ml;
-    int     r;
-
-    while (i < f->seg_len) {
-	r = utf8_decode(f->seg + i, f->seg_len - i, &cp);
-	if (r <= 0) {                     /* cannot happen: checked in */
-	    r = 1;
-	    cp = 0xfffd;
-	}
-	if (!(fold_entry(cp, &map, &ml) & FE_DI))
-	    out_vis(f, f->seg + i, (size_t) r);
-	U16_APPEND_UNSAFE(u16, n16, cp);
-	i += (size_t) r;
-    }
-    if (nfkc_cf == NULL)
-	err = U_INTERNAL_PROGRAM_ERROR;
-    else
-	len = unorm2_normalize(nfkc_cf, u16, n16, dst, FOLD_OUT / 4, &err);
-    if (U_SUCCESS(err))
-	ol = u16_out(dst, len, out, sizeof(out));
-    if (U_SUCCESS(err) && (ol > 0 || len == 0)) {
-	out_fold(f, out, ol);
-	return;
-    }
-    for (i = 0; i < f->seg_len; i += (size_t) r) {
-	r = utf8_decode(f->seg + i, f->seg_len - i, &cp);
-	if (r <= 0)
-	    break;
-	switch (FE_KIND(fold_entry(cp, &map, &ml))) {
-	case FE_SAME:
-	    out_fold(f, f->seg + i, (size_t) r);
-	    break;
-	case FE_MAP:
-	    out_fold(f, map, ml);
-	    break;
-	case FE_SPACE:
-	    out_fold(f, " ", 1);
-	    break;
-	}
-    }
-}
-
-static void seg_flush(FOLD_STREAM *f)
-{
-    uint32_t cp, e;
-    const unsigned char *map;
-    size_t  ml;
-
-    if (f->seg_len == 0)
-	return;
-    if (f->seg_n > 1) {
-	seg_multi(f);
-    } else if (f->seg[0] < 0x80) {
-	out_vis(f, f->seg, 1);
-	out_fold(f, f->seg, 1);
-    } else {
-	(void) utf8_decode(f->seg, f->seg_len, &cp);
-	e = fold_entry(cp, &map, &ml);
-	if (!(e & FE_DI))
-	    out_vis(f, f->seg, f->seg_len);
-	if (FE_KIND(e) == FE_SAME)
-	    out_fold(f, f->seg, f->seg_len);
-	else if (FE_KIND(e) == FE_MAP)
-	    out_fold(f, map, ml);
-	else if (FE_KIND(e) == FE_SPACE)
-	    out_fold(f, " ", 1);
-    }
-    f->seg_len = f->seg_n = 0;
-}
-
-static void push_cp(FOLD_STREAM *f, const unsigned char *p, size_t n,
-		            uint32_t cp)
+/* One code point: visible unless ignorable, folded by the table. */
+static void put_cp(FOLD_STREAM *f, const unsigned char *p, size_t n,
+		           uint32_t cp)
 {
     const unsigned char *map;
     size_t  ml;
     uint32_t e = fold_entry(cp, &map, &ml);
 
-    if ((e & FE_BB) || f->seg_len + n > FOLD_SEG_MAX)
-	seg_flush(f);
-    memcpy(f->seg + f->seg_len, p, n);
-    f->seg_len += n;
-    f->seg_n++;
+    if (!(e & FE_DI))
+	out_vis(f, p, n);
+    switch (FE_KIND(e)) {
+    case FE_SAME:
+	out_fold(f, p, n);
+	break;
+    case FE_MAP:
+	out_fold(f, map, ml);
+	break;
+    case FE_SPACE:
+	out_fold(f, " ", 1);
+	break;
+    }
 }
 
 static void raw_byte(FOLD_STREAM *f, const unsigned char *p, size_t n)
 {
-    seg_flush(f);
     out_vis(f, p, n);
     out_fold(f, p, n);
 }
@@ -315,7 +244,6 @@ void    fold_begin(FOLD_STREAM *f, const FOLD_SINK *sink)
 {
     (void) fold_init(NULL);
     f->sink = sink;
-    f->seg_len = f->seg_n = 0;
     f->part_len = f->part_need = 0;
     f->vis_len = f->fold_len = 0;
 }
@@ -349,7 +277,7 @@ static size_t finish_part(FOLD_STREAM *f, const unsigned char *p, size_t n)
     if (r == 0 && used == n)
 	return used;                      /* still incomplete */
     if (r > 0) {
-	push_cp(f, f->part, (size_t) r, cp);
+	put_cp(f, f->part, (size_t) r, cp);
     } else {
 	/* invalid: the first byte out raw, the rest read again */
 	raw_byte(f, f->part, 1);
@@ -370,11 +298,7 @@ void    fold_feed(FOLD_STREAM *f, const char *buf, size_t len)
     while (p < end) {
 	if (*p < 0x80) {
 	    q = ascii_end(p, end);
-	    seg_flush(f);
-	    if (q - p > 1)
-		out_both(f, p, (size_t) (q - p - 1));
-	    f->seg[0] = q[-1];                /* a combining mark may follow */
-	    f->seg_len = f->seg_n = 1;
+	    out_both(f, p, (size_t) (q - p));
 	    p = q;
 	    continue;
 	}
@@ -390,7 +314,7 @@ void    fold_feed(FOLD_STREAM *f, const char *buf, size_t len)
 	    p++;
 	    continue;
 	}
-	push_cp(f, p, (size_t) r, cp);
+	put_cp(f, p, (size_t) r, cp);
 	p += r;
     }
     out_flush(f);
@@ -401,7 +325,6 @@ void    fold_end(FOLD_STREAM *f)
     if (f->part_len)
 	raw_byte(f, f->part, f->part_len);
     f->part_len = f->part_need = 0;
-    seg_flush(f);
     out_flush(f);
 }
 

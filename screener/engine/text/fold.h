@@ -8,21 +8,22 @@
  *   visible  the text minus Default_Ignorable code points (zero-width
  *            characters, soft hyphen, bidi controls, combining grapheme
  *            joiner, variation selectors, ...): what regexes search;
- *   folded   NFKC_Casefold of the text, every white-space character a
- *            space (ASCII letters are left to the matchers' byte classes):
- *            what the keyword automata, the detectors and --explain see.
+ *   folded   each code point's NFKC_Casefold, decomposed (NFD), every
+ *            white-space character a space, ignorables gone (ASCII
+ *            letters are left to the matchers' byte classes): what the
+ *            keyword automata, the detectors and --explain see.
  * Invalid UTF-8 bytes pass through both unchanged.
  *
- * Normalisation works on segments that start at a code point with a
- * normalisation boundary before it (every ASCII character has one) and
- * run to the next such code point.  ASCII runs take a fast path (copied
- * through, only their last character is held, in case a combining mark
- * follows); a lone non-ASCII code point is mapped from a per-code-point
- * table built on first use, 256 code points at a time; only a segment
- * of several code points (a base with combining marks) calls ICU.  The
- * state is bounded: one held segment of at most FOLD_SEG_MAX bytes (a
- * longer run of combining marks is normalised in pieces) and one
- * incomplete UTF-8 sequence.
+ * Folding each code point on its own and decomposing the result makes
+ * the mapping context-free: "é" and "e" + U+0301 both read "e" + U+0301,
+ * whatever the chunking, and nothing is held back but an incomplete
+ * UTF-8 sequence (so a keyword is found in the very chunk that ends
+ * it).  Keywords go through the same stream (fold_string()), so both
+ * sides agree.  The one thing this skips is the canonical reordering of
+ * several combining marks on one letter.  ASCII runs are copied through
+ * (8 bytes at a time); other code points are mapped from a table built
+ * on first use, 256 code points at a time (cptable.h), so ICU is called
+ * only to fill the table.
  */
 #ifndef RS_FOLD_H
 #define RS_FOLD_H
@@ -30,7 +31,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FOLD_SEG_MAX 64           /* bytes of one held segment */
 #define FOLD_OUT 1024             /* output buffered before the sink */
 
 typedef struct FOLD_SINK {
@@ -41,8 +41,6 @@ typedef struct FOLD_SINK {
 
 typedef struct FOLD_STREAM {
     const FOLD_SINK *sink;
-    unsigned char seg[FOLD_SEG_MAX];      /* held segment, UTF-8 */
-    size_t  seg_len, seg_n;               /* bytes, code points */
     unsigned char part[4];                /* incomplete UTF-8 sequence */
     size_t  part_len, part_need;
     char    vis[FOLD_OUT], fold[FOLD_OUT];
@@ -55,7 +53,6 @@ typedef struct FOLD_STREAM {
 #define FE_MAP       1u           /* folds to fold_map() bytes */
 #define FE_DROP      2u           /* folds to nothing (ignorable) */
 #define FE_SPACE     3u           /* white space: a space */
-#define FE_BB        (1u << 2)    /* normalisation boundary before it */
 #define FE_DI        (1u << 3)    /* Default_Ignorable: not visible */
 
 /* Make the tables usable (ICU loaded); 0 ok, -1 with *why set.  Safe to
