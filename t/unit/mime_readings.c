@@ -115,6 +115,7 @@ static void test_addresses(void)
 	  "[ok@good.example][bob@evil.example][ok@good.example]");
     addrs("<@relay.example:bob@evil.example>", "[bob@evil.example]");
     addrs("Undisclosed recipients: ;", "");
+    addrs("x)u, a)b@c.example ))", "[b@c.example]");      /* fuzzer */
 }
 
 static void forms(const char *name, const char *want)

@@ -72,6 +72,11 @@ static size_t tokenize(const char *p, TOK *toks)
 	    sp = 1;
 	    continue;
 	}
+	if (*p == ')') {			/* unbalanced: white space */
+	    p++;
+	    sp = 1;
+	    continue;
+	}
 	t->s = p;
 	t->space_before = sp;
 	sp = 0;
