@@ -6,6 +6,7 @@ worker processes so the client is not the bottleneck), and helpers to
 start the screener and the null milter.  Whatever it starts it stops.
 """
 import base64
+import io
 import multiprocessing
 import os
 import random
@@ -14,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+import zipfile
 
 SMTP_PORT = 2725
 SINK_PORT = 2726
@@ -191,14 +193,33 @@ def _text(rnd, nbytes):
     return "\r\n".join(out) + "\r\n"
 
 
-def make_message(rnd, i):
+def make_zip(rnd, nfiles, blob):
+    """A deflated zip: nfiles text files and a random blob."""
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_DEFLATED) as z:
+        for k in range(nfiles):
+            z.writestr("docs/file%d.txt" % k, _text(rnd, rnd.randint(2000, 20000)))
+        z.writestr("docs/blob.bin", bytes(rnd.getrandbits(8) for _ in range(blob)))
+    return b.getvalue()
+
+
+def make_message(rnd, i, zips=False):
     """One corpus message: plain, HTML alternative, or (20%) with a
-    50-200 KB base64 attachment."""
+    50-200 KB base64 attachment (with zips=True half of those a zip of
+    text files and a random blob)."""
     hdr = ("From: sender%d@outside.example\r\nTo: user%d@inside.example\r\n"
            "Subject: %s %d\r\nMessage-ID: <bench%d@outside.example>\r\n"
            "Date: Mon, 23 Nov 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\n"
            % (i, i % 50, rnd.choice(WORDS), i, i))
     kind = rnd.random()
+    if kind < 0.1 and zips:
+        att = make_zip(rnd, rnd.randint(1, 10), rnd.randint(20000, 100000))
+        b64 = base64.encodebytes(att).decode().replace("\n", "\r\n")
+        body = ("--B1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n" +
+                _text(rnd, rnd.randint(1000, 4000)) +
+                "--B1\r\nContent-Type: application/zip; name=\"docs%d.zip\"\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n" % i + b64 + "--B1--\r\n")
+        return hdr + "Content-Type: multipart/mixed; boundary=\"B1\"\r\n\r\n" + body
     if kind < 0.2:
         att = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(37000, 150000)))
         b64 = base64.encodebytes(att).decode().replace("\n", "\r\n")
@@ -221,9 +242,28 @@ def make_message(rnd, i):
             _text(rnd, rnd.randint(5000, 24000)))
 
 
-def make_corpus(n, seed=42):
+def make_corpus(n, seed=42, zips=False):
     rnd = random.Random(seed)
-    return [make_message(rnd, i).encode() for i in range(n)]
+    return [make_message(rnd, i, zips).encode() for i in range(n)]
+
+
+def big_zip_message(mb=20):
+    """A message with one MB-megabyte zip attachment (compressible text
+    files, so that reading it expands), base64."""
+    rnd = random.Random(9)
+    b = io.BytesIO()
+    text = _text(rnd, 1 << 20).encode()
+    with zipfile.ZipFile(b, "w", zipfile.ZIP_STORED) as z:
+        k = 0
+        while b.tell() < mb << 20:
+            z.writestr("data/part%03d.txt" % k, text)
+            k += 1
+    b64 = base64.encodebytes(b.getvalue()).replace(b"\n", b"\r\n")
+    return (b"From: big@outside.example\r\nTo: user1@inside.example\r\n"
+            b"Subject: big zip\r\nMIME-Version: 1.0\r\n"
+            b"Content-Type: multipart/mixed; boundary=\"Z\"\r\n\r\n--Z\r\n"
+            b"Content-Type: application/zip; name=\"big.zip\"\r\n"
+            b"Content-Transfer-Encoding: base64\r\n\r\n" + b64 + b"--Z--\r\n")
 
 
 # 100 keyword rules and 20 extension rules that never match the corpus, so
@@ -232,8 +272,21 @@ KEYWORDS = ["zqx%03dword" % i for i in range(100)]
 EXTENSIONS = ["x%02d" % i for i in range(20)]
 
 
-def screener_conf(path, socket_spec):
-    rules = []
+# The container and type rules (issue 9), none matching the corpus.
+FILES_RULES = [
+    '{ name = "types"; attachment = { detected_types = ["application/x-msi", '
+    '"application/x-ms-shortcut"]; }; action = "reject"; }',
+    '{ name = "encrypted"; attachment = { encrypted = true; }; action = "hold"; }',
+    '{ name = "macros"; attachment = { macros = true; }; action = "reject"; }',
+    '{ name = "unreadable"; attachment = { unreadable = true; }; action = "hold"; }',
+    # logs once per message whose zip holds data/part*.txt: the RSS run's
+    # big zips (proves they were opened); never the corpus
+    '{ name = "seen-inside"; attachment = { names = ["part0*.txt"]; }; action = "log"; }',
+]
+
+
+def screener_conf(path, socket_spec, files=False):
+    rules = list(FILES_RULES) if files else []
     for i, w in enumerate(KEYWORDS):
         rules.append('{ name = "kw%d"; keywords = { words = ["%s"]; in = ["subject", "body"]; }; '
                      'action = "reject"; }' % (i, w))
@@ -241,8 +294,8 @@ def screener_conf(path, socket_spec):
         rules.append('{ name = "ext%d"; attachment = { extensions = ["%s"]; }; '
                      'action = "reject"; }' % (i, x))
     with open(path, "w") as f:
-        f.write('milter = { socket = "%s"; user = ""; pidfile = ""; socket_group = "postfix"; };\n'
-                % socket_spec)
+        f.write('milter = { socket = "%s"; user = ""; pidfile = ""; socket_group = "postfix";'
+                ' spool_dir = "/tmp"; };\n' % socket_spec)
         f.write("rules = (\n  " + ",\n  ".join(rules) + "\n);\n")
 
 
