@@ -18,6 +18,7 @@ sessions on the lab's listeners:
   9 unreadable a truncated zip: discarded (250, delivered nowhere)
  10 limits  a zip nested past max_archive_depth, outbound where no
             unreadable rule applies: 451 (limits.on_limit)
+ 10b       and the other limits (members, size, expansion, ratio) alike
  11 clean   a clean zip and a plain docx are delivered
 Every verdict is in the screener's log with Postfix's queue id, and the
 screener exits cleanly at the end.
@@ -25,6 +26,7 @@ screener exits cleanly at the end.
 import os
 import sys
 import time
+import zipfile
 
 import tap
 from milterlab import MilterLab, mime_message, parts, skip_unless_lab, check_clean_exit
@@ -47,7 +49,8 @@ rules = (
   { name = "unreadable"; direction = "inbound"; attachment = { unreadable = true; };
     action = "discard"; }
 );
-limits = { max_archive_depth = 3; };
+limits = { max_archive_depth = 3; max_archive_members = 50; max_archive_size = "4M";
+           max_archive_expansion = "8M"; max_archive_ratio = 1000; };
 """
 
 EXE_ZIP = m.zip_of([("inner/invoice.exe", m.MZ), ("readme.txt", b"read me")])
@@ -179,6 +182,32 @@ with MilterLab(CONF) as lab:
         r = lab.send("internal", sender="alice@example.com", rcpts=["partner@aol.com"], data=data)
         tap.ok(not r.accepted and r.code == 451, "451 (on_limit tempfail)", r.dump())
         tap.ok(lab.wait_screener_log("limit:archive_depth"), "limit:archive_depth logged")
+
+    def over_limit(what, name, data_bytes):
+        data, _ = mime_message("alice@example.com", ["partner@aol.com"],
+                               attachments=[(name, data_bytes, "application/octet-stream")])
+        mark = len(lab.screener_log())
+        r = lab.send("internal", sender="alice@example.com", rcpts=["partner@aol.com"], data=data)
+        tap.ok(not r.accepted and r.code == 451, "%s: 451 (on_limit tempfail)" % what, r.dump())
+        tap.ok(lab.wait_screener_log("rule=limit:" + what, since=mark),
+               "%s: rule=limit:%s logged" % (what, what), lab.screener_log()[mark:])
+
+    @tap.case("10b every other container limit, outbound")
+    def _():
+        import io, random, tarfile
+        over_limit("archive_members", "many.zip", m.zip_of([("f%d.txt" % i, b"x") for i in range(60)]))
+        over_limit("archive_size", "big.zip", m.zip_of([("r.bin", b"DATA" + os.urandom(5 << 20))],
+                                                       zipfile.ZIP_STORED))
+        rnd = random.Random(3)
+        words = [b"alpha", b"bravo", b"charlie", b"delta", b"echo", b"foxtrot", b"golf"]
+        text = b" ".join(rnd.choice(words) for _ in range(2 << 20))
+        b = io.BytesIO()
+        with tarfile.open(fileobj=b, mode="w:gz") as t:
+            ti = tarfile.TarInfo("words.txt")
+            ti.size = len(text)
+            t.addfile(ti, io.BytesIO(text))
+        over_limit("archive_expansion", "words.tgz", b.getvalue())
+        over_limit("archive_ratio", "zeros.zip", m.zip_of([("zeros.bin", bytes(20 << 20))]))
 
     @tap.case("11 clean archives are delivered")
     def _():
