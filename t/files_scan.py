@@ -266,6 +266,13 @@ case("flags", "7z encrypted headers", att("a.7z", m.sevenz(PLAIN, "pw", header_e
      "encrypted", "a.7z")
 case("flags", "rar4 encrypted", att("a.rar", m.rar4([("x.txt", b"hello")], encrypted=True)), "hold",
      "encrypted")
+case("flags", "rar4 encrypted headers", att("a.rar", m.rar4([], headers_encrypted=True)), "hold",
+     "encrypted", "a.rar")
+case("flags", "rar5 file encryption record", att("a.rar", m.rar5([("x.txt", b"hello")], encrypted="files")),
+     "hold", "encrypted", "a.rar")
+case("flags", "rar5 encrypted headers", att("a.rar", m.rar5([("x.txt", b"hello")], encrypted="headers")),
+     "hold", "encrypted", "a.rar")
+case("flags", "plain rar5", att("a.rar", m.rar5([("x.txt", b"hello")])), "pass", "-")
 case("flags", "encrypted zip inside a zip", att("a.zip", m.zip_of([("in.zip", m.zip_encrypted(PLAIN))])),
      "hold", "encrypted", "a.zip/in.zip/x.txt")
 case("flags", "encrypted OOXML (OLE EncryptionInfo)", att("budget.xlsx", m.ooxml_encrypted()), "hold",

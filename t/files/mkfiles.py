@@ -270,10 +270,12 @@ def _crc16(b):
     return binascii.crc32(b) & 0xffff
 
 
-def rar4(members, encrypted=False):
+def rar4(members, encrypted=False, headers_encrypted=False):
     """members: [(name, data)], method 0x30 (store)."""
     out = b"Rar!\x1a\x07\x00"
-    body = struct.pack("<BHH", 0x73, 0, 13) + struct.pack("<HI", 0, 0)
+    body = struct.pack("<BHH", 0x73, 0x0080 if headers_encrypted else 0, 13) + struct.pack("<HI", 0, 0)
+    if headers_encrypted:
+        return out + struct.pack("<H", _crc16(body)) + body + os.urandom(300)
     out += struct.pack("<H", _crc16(body)) + body
     for name, data in members:
         nb = name.encode()
@@ -305,11 +307,25 @@ def _rar5_block(fields):
     return struct.pack("<I", binascii.crc32(sized) & 0xffffffff) + sized
 
 
-def rar5(members):
+def rar5(members, encrypted=None):
+    """encrypted: None, "files" (a file encryption record per file: the
+    data is random, as if encrypted) or "headers" (an archive encryption
+    header: nothing else is readable)."""
     out = b"Rar!\x1a\x07\x01\x00"
+    if encrypted == "headers":
+        out += _rar5_block([_vint(4), _vint(0), _vint(0), _vint(0), bytes([15]), os.urandom(16)])
+        return out + os.urandom(200)
     out += _rar5_block([_vint(1), _vint(0), _vint(0)])
     for name, data in members:
         nb = name.encode()
+        if encrypted == "files":
+            rec = _vint(1) + _vint(0) + _vint(0) + bytes([15]) + os.urandom(32)
+            extra = _vint(len(rec)) + rec
+            payload = os.urandom((len(data) + 15) // 16 * 16)
+            out += _rar5_block([_vint(2), _vint(0x0003), _vint(len(extra)), _vint(len(payload)),
+                                _vint(0), _vint(len(data)), _vint(0x20), _vint(0), _vint(0),
+                                _vint(len(nb)), nb, extra]) + payload
+            continue
         out += _rar5_block([_vint(2), _vint(0x0002), _vint(len(data)),
                             _vint(0x0004), _vint(len(data)), _vint(0x20),
                             struct.pack("<I", binascii.crc32(data) & 0xffffffff),

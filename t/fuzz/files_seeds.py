@@ -13,6 +13,7 @@ if target == "container":
     seeds = {"zip": z, "nested": m.zip_of([("in.zip", z)]), "docm": m.docm(),
              "rar4": m.rar4([("x.exe", m.MZ)]), "rar5": m.rar5([("x.exe", m.MZ)]),
              "rar4e": m.rar4([("x", b"x")], encrypted=True), "xls": m.xls(True, True),
+             "rar5e": m.rar5([("x", b"x")], encrypted="files"),
              "doc": m.doc(True, True), "enc": m.ooxml_encrypted(), "gz": gzip.compress(m.MZ),
              "tnef": m.tnef([("x.exe", m.MZ)], body=b"b", rtf=b"{\\rtf1 x}"),
              "pdf": b"%PDF-1.4\n/Encrypt 1 0 R\n"}

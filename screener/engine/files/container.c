@@ -177,6 +177,8 @@ void    container_walk(FILES *f, int d, int fd, uint64_t csize)
     if (spool_pread(fd, sig, 4, 0) == 4 && memcmp(sig, "PK", 2) == 0
 	&& zip_check(f, fd, csize) < 0 && f->limit)
 	return;
+    if (rar_check(f, fd, csize))
+	return;
     int     compressed = f->ent[d].kind == FK_COMPRESSED;
 
     if (walk(f, d, fd, csize, compressed ? R_COMPRESSED : R_ARCHIVE) == 0

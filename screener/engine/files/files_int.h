@@ -78,6 +78,10 @@ int     files_ratio_bad(const FILES *f, uint64_t size, uint64_t csize);
  * is unreadable (flagged) or over the member limit. */
 int     zip_check(FILES *f, int fd, uint64_t size);
 
+/* rarcheck.c: flag RAR encryption libarchive does not report; 1 when
+ * the headers themselves are encrypted (nothing more to read). */
+int     rar_check(FILES *f, int fd, uint64_t size);
+
 /* The readers: d is the container's own level, fd its spool. */
 void    container_walk(FILES *f, int d, int fd, uint64_t size);
 void    tnef_walk(FILES *f, int d, int fd, uint64_t size);
