@@ -44,6 +44,7 @@ struct PREDIS_REQ {
     int     sent;                 /* hiredis holds it */
     int     answered;             /* done() called, or cancelled */
     int     retried;              /* re-sent as EVAL after NOSCRIPT */
+    int     late;                 /* answered by its deadline while sent */
     PREDIS_DONE done;
     void   *ctx;
     int64_t now_ms;
@@ -65,6 +66,7 @@ struct PREDIS {
     PREDIS_REQ *head, *tail;
     int     nlive;
     int     outstanding;          /* sent, on_reply not yet called */
+    int     late;                 /* of those, answered by their deadline */
     int64_t last_reply;           /* or when outstanding became 1 */
     int64_t retry_at;
     int64_t connect_deadline;
@@ -130,6 +132,7 @@ static void went_down(PREDIS *r, const char *why)
     r->state = PR_DOWN;
     r->ac = NULL;
     r->outstanding = 0;
+    r->late = 0;
     r->retry_at = predis_mono_ms() + r->backoff_ms;
     r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : r->backoff_ms * 2;
     if (r->announced != ANN_DOWN) {
@@ -266,6 +269,8 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv)
 	went_down(r, ac->errstr[0] ? ac->errstr : "connection lost");
     q->sent = 0;
     if (q->answered) {
+	if (q->late && r->ac == ac && r->late > 0)
+	    r->late--;
 	myfree(q);
 	return;
     }
@@ -400,7 +405,10 @@ PREDIS_REQ *predis_ask(PREDIS *r, const RATE_QUERY *q, int64_t now_ms,
 
     /* Bounded: what waits here, and what Redis has not answered yet
      * (requests past their deadline are still held until it does). */
-    if (r->state == PR_DOWN || r->nlive >= LIVE_MAX || r->outstanding >= OUTSTANDING_MAX) {
+    /* While Redis still owes replies past their deadline, asking more
+     * only lengthens its queue: answer at once until it catches up. */
+    if (r->state == PR_DOWN || r->late > 0 || r->nlive >= LIVE_MAX
+	|| r->outstanding >= OUTSTANDING_MAX) {
 	res->status = RATE_STORE_ERROR;
 	res->key = res->dim = 0;
 	return NULL;
@@ -469,6 +477,10 @@ void    predis_tick(PREDIS *r)
 	    msg_warn("redis %s: no reply within %d ms; rate decisions follow "
 		     "on_store_error meanwhile", r->server, r->timeout_ms);
 	    r->slow = 1;
+	}
+	if (r->head->sent) {
+	    r->head->late = 1;
+	    r->late++;
 	}
 	answer_error(r->head);
     }

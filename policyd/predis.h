@@ -7,7 +7,9 @@
  * READY.  Every request has a deadline of timeout_ms: when it passes,
  * or the store is down, the request is answered RATE_STORE_ERROR at
  * once and the caller applies on_store_error; a reply that comes later
- * is dropped.  A connection with a request unanswered for a long time
+ * is dropped, and until Redis has sent every such late reply new
+ * requests are answered at once (load shedding: a Redis that fell
+ * behind is not fed more work it cannot do in time).  A connection with a request unanswered for a long time
  * is dropped and made again.  One log line per change of state.
  */
 #ifndef RS_PREDIS_H
