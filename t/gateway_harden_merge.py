@@ -6,12 +6,18 @@ started.
 The site: Debian's stock main.cf/master.cf, plus choices of its own that
 overlap the hardening: a stricter smtpd_forbid_bare_newline ("reject")
 with an exclusion, a TLS 1.2 floor on every listener, VRFY deliberately
-allowed, anvil counting per 120s, DANE for outbound mail; a submission service with Dovecot SASL
-and its own AUTH rate limit and TLS 1.3 floor; a higher connection rate
-limit on the stock smtp service.  relayscreen-postfix apply must keep
+allowed, anvil counting per 120s, DANE for outbound mail; a submission
+service with Dovecot SASL and its own AUTH rate limit and TLS 1.3 floor;
+a higher connection rate limit on the stock smtp service.  relayscreen-postfix apply must keep
 every one of those values, add the hardening the site did not set (main.cf
 globally, master.cf as -o of the listeners), pass "postfix check" (as
 root), and change nothing when applied again.
+
+Then the six realistic configurations of t/postfix-configs/ (pfconfigs.py):
+on each, every hardening setting reaches main.cf and the listeners as
+Postfix reads them (with postscreen: the "smtpd pass" service; an
+existing smtps/submissions service gets the submission ones), unless the
+site had set that very setting, whose value is then kept.
 """
 import os
 import shutil
@@ -20,6 +26,7 @@ import tempfile
 
 import tap
 from hardening import MAIN, LISTENER
+from pfconfigs import CONFIGS, View, copy_config, merge, postfix_check, set_args
 
 SRC = os.environ.get("RS_SRCDIR") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(SRC, "postfix-snippets", "relayscreen-postfix")
@@ -124,25 +131,6 @@ def service_opts(d):
     return dict(l.split(" = ", 1) if " = " in l else (l.rstrip(" ="), "") for l in out.splitlines())
 
 
-def merges():
-    """True when relayscreen-postfix merges (issue 11: it has "plan");
-    the first version overwrote every setting, the site's included."""
-    h = subprocess.run([SCRIPT, "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    return "plan" in h.stdout
-
-
-def kept(got, want, name):
-    """A site value must survive the merge (skipped with a script that
-    does not merge yet)."""
-    if MERGES:
-        tap.is_eq(got, want, name)
-    else:
-        tap.skip("this relayscreen-postfix overwrites site values (issue 11)", name)
-
-
-MERGES = merges()
-
-
 def read(d, name):
     with open(os.path.join(d, name), "rb") as f:
         return f.read()
@@ -158,18 +146,18 @@ try:
         if not ROOT:
             tap.skip("not root", "postfix check")
         for k, v in SITE_MAIN.items():
-            kept(effective(d, k), v, "main.cf: the site's %s = %s is kept" % (k, v))
+            tap.is_eq(effective(d, k), v, "main.cf: the site's %s = %s is kept" % (k, v))
         for k, v in MAIN.items():
             if k not in SITE_MAIN:
                 tap.is_eq(effective(d, k), v, "main.cf: %s = %s added" % (k, v))
         o = service_opts(d)
         for k, v in SITE_SUBMISSION.items():
-            kept(o.get("submission/inet/" + k), v, "submission: the site's -o %s=%s is kept" % (k, v))
+            tap.is_eq(o.get("submission/inet/" + k), v, "submission: the site's -o %s=%s is kept" % (k, v))
         for k, v in LISTENER["submission"].items():
             if k not in SITE_SUBMISSION:
                 tap.is_eq(o.get("submission/inet/" + k), v, "submission: -o %s=%s added" % (k, v))
         for k, v in SITE_SMTP.items():
-            kept(o.get("smtp/inet/" + k), v, "public (smtp): the site's -o %s=%s is kept" % (k, v))
+            tap.is_eq(o.get("smtp/inet/" + k), v, "public (smtp): the site's -o %s=%s is kept" % (k, v))
         for k, v in LISTENER["public"].items():
             if k not in SITE_SMTP:
                 tap.is_eq(o.get("smtp/inet/" + k), v, "public (smtp): -o %s=%s added" % (k, v))
@@ -179,6 +167,37 @@ try:
         r = run(d, "apply")
         tap.is_eq(r.returncode, 0, "second apply exits 0", r.stdout)
         tap.ok((read(d, "main.cf"), read(d, "master.cf")) == first, "a second apply changes nothing")
+
+    @tap.case("the hardening reaches every realistic existing configuration")
+    def _():
+        for name, conf in CONFIGS.items():
+            before = View(copy_config(name, top, name + ".orig"))
+            d = copy_config(name, top)
+            r = merge(d, "apply", *set_args(conf["sets"]))
+            if not tap.ok(r.returncode == 0, "%s: apply" % name, r.stdout + r.stderr):
+                continue
+            after = View(d)
+            if ROOT:
+                ok, out = postfix_check(d)
+                tap.ok(ok, "%s: postfix check" % name, out)
+            for k, v in MAIN.items():
+                want = before.params.get(k, v)
+                tap.is_eq(effective(d, k), want, "%s: main.cf %s = %s%s"
+                          % (name, k, want, " (the site's)" if k in before.params else ""))
+            postscreen = any(f[7] == "postscreen" for f in before.services.values())
+            targets = [("smtpd/pass" if postscreen else "smtp/inet", "public"), ("submission/inet", "submission")]
+            targets += [(svc, "submission") for svc in ("smtps/inet", "submissions/inet", "465/inet")
+                        if svc in before.services]
+            for svc, listener in targets:
+                for k, v in LISTENER[listener].items():
+                    # what the service runs with: its -o, else main.cf's;
+                    # the site's choice (either) is kept, else ours
+                    key = "%s/%s" % (svc, k)
+                    site = before.options.get(key, before.params.get(k))
+                    want = v if site is None else site
+                    got = after.options.get(key, after.params.get(k))
+                    tap.is_eq(got, want, "%s: %s runs with %s = %s%s"
+                              % (name, svc, k, want, "" if site is None else " (the site's)"))
 finally:
     shutil.rmtree(top, ignore_errors=True)
 
