@@ -109,8 +109,9 @@ const VERDICT *scan_verdict(const SCAN *s);
  * other actions): the one place that holds these defaults. */
 const char *scan_default_reply(ACTION a);
 /* After scan_rcpt() returned 0: non-NULL when a reject or tempfail rule
- * whose conditions are all envelope conditions (recipient, and sender if
- * any) refused this recipient alone.  Answer that RCPT with the reply;
+ * whose conditions are all envelope conditions (recipient, sender,
+ * client) refused this recipient alone (also a sender or client rule
+ * that waits because an earlier accept exempts some recipients).  Answer that RCPT with the reply;
  * the recipient is not counted and the message goes on for the others.
  * An earlier terminal rule in the file that holds for the recipient too
  * (an accept, say) takes precedence, as everywhere. */
