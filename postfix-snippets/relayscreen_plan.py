@@ -14,11 +14,13 @@ Rules (README.snippets has them for users):
  - site values without a safe default must come from --set or from the
    configuration, otherwise nothing is planned (Missing is raised).
 """
+import difflib
 import re
+import shlex
 import socket
 
-from relayscreen_pfconf import (ConfError, MainCf, MasterCf, entry, is_list, merge_list,
-                                norm, references, tokens)
+from relayscreen_pfconf import (ConfError, MainCf, MasterCf, entry, fmt_option, is_list,
+                                merge_list, norm, references, tokens)
 
 # Site values: name -> (default or None when it must be given, meaning).
 # A name that is also a Postfix parameter is that parameter.
@@ -442,3 +444,69 @@ def _set_option(plan, key, name, new):
         return
     plan.record(file="master", kind="option", svc=key, name=name, before=cur, after=new)
     plan.master.set_option(key, name, new)
+
+
+# --- what changes between two versions of the files (for people) --------------
+def summary(main0, master0, main1, master1, cfg):
+    """Changes between two versions: (lines for people, postconf commands)."""
+    lines, cmds = [], []
+    a, b = MainCf(main0).params(), MainCf(main1).params()
+    pc = "postconf -c %s" % shlex.quote(cfg)
+    for k in list(a) + [k for k in b if k not in a]:
+        if norm(a.get(k)) == norm(b.get(k)):
+            continue
+        if k not in b:
+            lines.append("main.cf: %s removed (was \"%s\")" % (k, a[k]))
+            cmds.append("%s -X %s" % (pc, k))
+        else:
+            was = "(not set)" if k not in a else "\"%s\"" % a[k]
+            lines.append("main.cf: %s: %s -> \"%s\"" % (k, was, b[k]))
+            cmds.append("%s -e %s" % (pc, shlex.quote("%s = %s" % (k, b[k]))))
+    sa = {s.key: s for s in MasterCf(master0).services()}
+    sb = {s.key: s for s in MasterCf(master1).services()}
+    for k, s in sa.items():
+        if k not in sb:
+            lines.append("master.cf: service %s removed or commented out" % k)
+            cmds.append("%s -M# %s" % (pc, k))
+    for k, s in sb.items():
+        if k not in sa:
+            lines.append("master.cf: new service %s (%s)" % (k, " ".join(s.fields)))
+            for n, v in s.options:
+                lines.append("master.cf:   %s -o %s=%s" % (k, n, v))
+            cmds.append("%s -M %s" % (pc, shlex.quote("%s=%s" % (k, one_line(s)))))
+            continue
+        old, new = sa[k], s
+        if old.fields != new.fields:
+            lines.append("master.cf: %s: columns %s -> %s" % (k, " ".join(old.fields), " ".join(new.fields)))
+        ow, nw = dict(old.options), dict(new.options)
+        spaced = False
+        for n in list(ow) + [n for n in nw if n not in ow]:
+            if norm(ow.get(n)) == norm(nw.get(n)):
+                continue
+            if n not in nw:
+                lines.append("master.cf: %s: -o %s removed (was \"%s\")" % (k, n, ow[n]))
+                cmds.append("%s -PX %s" % (pc, shlex.quote("%s/%s" % (k, n))))
+                continue
+            was = "(not set)" if n not in ow else "\"%s\"" % ow[n]
+            lines.append("master.cf: %s: -o %s: %s -> \"%s\"" % (k, n, was, nw[n]))
+            if re.search(r"\s", nw[n]):
+                spaced = True
+            else:
+                cmds.append("%s -P %s" % (pc, shlex.quote("%s/%s=%s" % (k, n, nw[n]))))
+        if spaced:
+            cmds.append("%s -M %s" % (pc, shlex.quote("%s=%s" % (k, one_line(new)))))
+    return lines, cmds
+
+
+def one_line(s):
+    return " ".join(s.fields + [fmt_option(n, v) for n, v in s.options])
+
+
+def unified(old, new, path):
+    return "".join(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                        path, path + " (relayscreen-postfix)"))
+
+
+def needs_restart(main0, main1):
+    a, b = MainCf(main0).params(), MainCf(main1).params()
+    return [k for k in RESTART if norm(a.get(k)) != norm(b.get(k))]

@@ -154,6 +154,28 @@ try:
         r = merge(d, *args, "--disable", "smtp/inet", "plan")
         tap.unlike(r.stdout, r"both listen", "not with --disable smtp/inet")
 
+    @tap.case("apply again without the --set values: the recorded ones are used")
+    def _():
+        d = copy_config(STOCK, top, "again")
+        merge(d, *SETS, "apply")
+        first = files(d)
+        r = merge(d, "apply")
+        tap.ok(r.returncode == 0 and files(d) == first, "nothing to change", r.stdout + r.stderr)
+        r = merge(d, "--set", "internal_clients=10.1.2.26", "apply")
+        tap.is_eq(View(d).options.get("10.1.2.3:2025/inet/mynetworks"), "10.1.2.26",
+                  "a new --set value replaces the recorded one")
+
+    @tap.case("an unreadable main.cf line stops it, naming file and line")
+    def _():
+        d = copy_config(STOCK, top, "garbage")
+        with open(os.path.join(d, "main.cf"), "a") as f:
+            f.write("this is not a parameter\n")
+        orig = files(d)
+        r = merge(d, *SETS, "apply")
+        tap.ok(r.returncode == 1, "apply fails")
+        tap.like(r.stderr, r"main\.cf:\d+: not a \"name = value\" line", "file:line: what is wrong")
+        tap.ok(files(d) == orig, "nothing changed")
+
     @tap.case("a failed postfix check changes nothing")
     def _():
         d = copy_config(STOCK, top, "badcheck")
