@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """gateway_existing.py - a real Postfix started from what relayscreen-postfix
-made of three existing configurations (t/postfix-configs/: Debian's stock
+made of four existing configurations (t/postfix-configs/: Debian's stock
 Internet Site; postscreen with dnsblog, tlsproxy and an SPF policy
-service; OpenDKIM + OpenDMARC milters), TAP.
+service; OpenDKIM + OpenDMARC milters; the relay_domains + transport_maps
++ relay_recipient_maps gateway, whose tables become texthash: files), TAP.
 
 Each is merged with apply as a user would (only the site values given),
 then moved onto the lab's loopback ports and paths: service names
@@ -13,8 +14,9 @@ restrictions (reject_unknown_*_domain) are left out, the lab has no DNS.
 Through lab.py (holding the lab lock):
 hosted domain -> Exchange capture, outside domain refused, submission
 with STARTTLS + AUTH relays out (and not without AUTH), the Exchange host
-relays out on the internal listener, and the site's milters (recording
-stand-ins, t/lib/recmilter.py) are still called, the screener first.
+relays out on the internal listener, the site's milters (recording
+stand-ins, t/lib/recmilter.py) are still called, the screener first, and
+the site's recipient validation and access table still refuse.
 """
 import os
 import re
@@ -40,6 +42,12 @@ RUNS = {
         "transport_maps": "inline:{ example.org=smtp:[127.0.0.1]:2526, example.net=smtp:[127.0.0.1]:2526 }"},
         milters={"opendkim": ("inet:localhost:8891", "inet:127.0.0.1:0"),
                  "opendmarc": ("unix:opendmarc/opendmarc.sock", "unix:@DIR@/opendmarc.sock")}),
+    "relay-gateway": dict(domain="example.com", sets=(), milters={}, tables={
+        "transport": "example.com smtp:[127.0.0.1]:2526\nexample.net smtp:[127.0.0.1]:2526\n",
+        "relay_recipients": "user@example.com OK\npostmaster@example.net OK\nblocked@example.com OK\n",
+        "recipient_access": "blocked@example.com REJECT mailbox closed (site access table)\n"},
+        refused={"nobody@example.com": r"^550 .*[Uu]ser unknown in relay recipient table",
+                 "blocked@example.com": r"^5\d\d .*mailbox closed \(site access table\)"}),
 }
 SPF_STUB = r'''import sys
 with open(sys.argv[1], "a") as log:
@@ -68,11 +76,18 @@ def to_lab(name, d, run, addresses):
             (r"unix:relayscreen/screener\.sock", "unix:%s/%s-screener.sock" % (top, name)),
             (r"cidr:/etc/postfix/postscreen_access\.cidr", "cidr:%s/postscreen_access.cidr" % top),
             # the lab has no DNS: these would answer 450 "Domain not found"
+            # or wait for DNS blocklists
             (r"reject_unknown_(recipient|sender)_domain,?", ""),
+            (r"reject_rbl_client \S+?(,|$)", ""),
             (r"user=policyd-spf argv=/usr/bin/policyd-spf",
              "user=nobody argv=%s %s/spfstub.py %s/%s-spf.log" % (PY, top, top, name))]
     for old, new in addresses.items():
         subs.append((re.escape(old), new))
+    for table, text in run.get("tables", {}).items():     # the site's tables, as text
+        path = os.path.join(top, "%s-%s" % (name, table))
+        with open(path, "w") as f:
+            f.write(text)
+        subs.append((r"hash:/etc/postfix/%s\b" % table, "texthash:" + path))
     for f in ("main.cf", "master.cf"):
         with open(os.path.join(d, f)) as src:
             text = src.read()
@@ -108,6 +123,10 @@ def scenarios(name, lab, run, calls):
     r4 = lab.send("submission", sender=ALICE, rcpts=["friend@aol.com"], starttls=True)
     tap.ok(not r4.accepted, "%s: submission without AUTH is refused" % name, r4.dump())
 
+    for rcpt, want in run.get("refused", {}).items():
+        r7 = lab.send("public", sender="", rcpts=[rcpt], source="127.0.0.9")
+        tap.like("%s %s" % (r7.rcpt_codes.get(rcpt), r7.text), want,
+                 "%s: %s refused by the site's own recipient checks" % (name, rcpt))
     r5 = lab.send("internal", sender=ALICE, rcpts=["friend@aol.com"], source="127.0.0.5")
     tap.ok(r5.accepted, "%s: the Exchange host relays out on the internal listener" % name, r5.dump())
     r6 = lab.send("internal", sender=ALICE, rcpts=["friend@aol.com"], source="127.0.0.9")
