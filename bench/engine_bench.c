@@ -115,6 +115,33 @@ static const char *words[] = {"the", "meeting", "report", "budget", "plan",
     "update", "quarter", "results", "thanks", "regards", "office", "monday",
 "deadline", "draft", "contract", "invoice", "shipping", "order"};
 
+/* Issue 10: text with accents, other scripts and HTML entities. */
+static const char *intl[] = {"r\xc3\xa9union", "Stra\xc3\x9f" "e", "\xc3\xa9quipe",
+    "\xd0\xbe\xd1\x82\xd1\x87\xd1\x91\xd1\x82", "caf\xc3\xa9", "&nbsp;", "&eacute;t&eacute;",
+"\xce\xb5\xcf\x81\xce\xb3\xce\xb1\xcf\x83\xce\xaf\xce\xb1", "na\xc3\xafve", "&#8212;"};
+
+static void text_intl(BUF *b, size_t bytes)
+{
+    size_t  start = b->len, col = 0;
+
+    puts_(b, "<html><body><p>");
+    while (b->len - start < bytes) {
+	const char *w = rnd() % 10 < 3
+	    ? intl[rnd() % (sizeof(intl) / sizeof(intl[0]))]
+	    : words[rnd() % (sizeof(words) / sizeof(words[0]))];
+
+	puts_(b, w);
+	col += strlen(w) + 1;
+	if (col > 70) {
+	    puts_(b, rnd() % 4 == 0 ? "</p>\r\n<p>" : "<br>\r\n");
+	    col = 0;
+	} else {
+	    puts_(b, rnd() % 8 == 0 ? " <b>" : rnd() % 8 == 0 ? "</b> " : " ");
+	}
+    }
+    puts_(b, "</p></body></html>\r\n");
+}
+
 static void text(BUF *b, size_t bytes, int html)
 {
     size_t  start = b->len, col = 0;
@@ -166,6 +193,17 @@ static void header(BUF *b, int i, const char *ctype)
 	     "Subject: message %d about the quarterly plan\r\nMessage-ID: <%d@example.org>\r\n"
 	     "MIME-Version: 1.0\r\nContent-Type: %s\r\n\r\n", i, i, i, ctype);
     puts_(b, h);
+}
+
+static void message_intl(BUF *b, int i)
+{
+    if (i % 2 == 0) {
+	header(b, i, "text/plain; charset=utf-8");
+	text(b, 2000 + rnd() % 20000, 0);
+	return;
+    }
+    header(b, i, "text/html; charset=utf-8");
+    text_intl(b, 5000 + rnd() % 30000);
 }
 
 static void message(BUF *b, int i)
@@ -309,7 +347,12 @@ static SCONF *make_conf(int decode)
     for (i = 0; i < 100; i++)
 	fprintf(fp, "%s\"%c%s%s %s%d\"", i ? ", " : "", 'a' + (i * 7) % 26,
 		words[i % 25] + 1, i % 3 ? "x" : "", words[(i * 11) % 25], i);
-    fprintf(fp, "]; in = [ \"subject\", \"body\" ]; }; action = \"hold\"; },\n");
+    fprintf(fp, "]; in = [ \"subject\", \"body\" ];%s }; action = \"hold\"; },\n",
+	    decode == 3 ? " confusables = true;" : "");
+    if (decode == 4)
+	fprintf(fp, " { name = \"numbers\"; keywords = { detectors = [ "
+		"\"credit_card\", \"iban\" ]; min_matches = 3; }; "
+		"action = \"hold\"; },\n");
     fprintf(fp, " { name = \"rx\"; keywords = { regex = [");
     for (i = 0; i < 20; i++)
 	fprintf(fp, "%s\"account\\\\s+number\\\\s+%d\\\\d{6}\"", i ? ", " : "", i);
@@ -367,9 +410,13 @@ static int scan_buf(const SCONF *c, const char *p, size_t len)
 static void throughput(const SCONF *c, const BUF *corpus, const size_t *offs,
 		               int nmsg, int rounds, const char *what)
 {
+    static int nth;
+    const char *only = getenv("BENCH_ONLY");  /* run the Nth figure only */
     int     i, r, fired = 0;
     double  t0, t;
 
+    if (only && atoi(only) != ++nth)
+	return;
     scan_buf(c, corpus->p, offs[1]);		/* warm up */
     t0 = now();
     for (r = 0; r < rounds; r++)
@@ -385,6 +432,7 @@ static void throughput(const SCONF *c, const BUF *corpus, const size_t *offs,
 int     main(int argc, char **argv)
 {
     int     nmsg = argc > 1 ? atoi(argv[1]) : 400, rounds = argc > 2 ? atoi(argv[2]) : 3;
+    int     only_text = argc > 3 && strcmp(argv[3], "text") == 0;
     SCONF  *c, *cd;
     BUF     corpus = {0}, big = {0};
     size_t *offs = calloc((size_t) nmsg + 1, sizeof(size_t));
@@ -403,6 +451,8 @@ int     main(int argc, char **argv)
 	   "50-500 KB base64 attachments)\n", nmsg, corpus.len / 1048576.0);
     printf("rules: 100 keywords, 20 regexes, 50 extensions "
 	   "(1%% of messages match a regex)\n");
+    if (only_text)
+	goto text_only;
     throughput(c, &corpus, offs, nmsg, rounds, "(attachments not decoded: "
 	       "no rule needs their content)");
     throughput(cd, &corpus, offs, nmsg, rounds, "(+ a min_size rule: every "
@@ -428,6 +478,7 @@ int     main(int argc, char **argv)
 	free(zo);
 	sconf_unref(cz);
     }
+text_only:
     {
 	/* Worst case for the matchers: text and HTML only. */
 	BUF     tc = {0};
@@ -438,11 +489,33 @@ int     main(int argc, char **argv)
 	    message(&tc, i - i % 4 + i % 2);
 	}
 	to[nmsg] = tc.len;
+	SCONF  *cc = make_conf(3), *cn = make_conf(4);
+
 	throughput(c, &tc, to, nmsg, rounds, "(text and HTML messages only)");
+	/* Issue 10: rendering and folding are always on; confusable
+	 * skeletons and the number detectors only where a rule asks. */
+	throughput(cc, &tc, to, nmsg, rounds, "(text and HTML only; "
+		   "keywords with confusables = true)");
+	throughput(cn, &tc, to, nmsg, rounds, "(text and HTML only; "
+		   "+ detectors credit_card, iban)");
+	tc.len = 0;
+	for (i = 0; i < nmsg; i++) {
+	    to[i] = tc.len;
+	    message_intl(&tc, i);
+	}
+	to[nmsg] = tc.len;
+	throughput(c, &tc, to, nmsg, rounds, "(plain and HTML with 30% "
+		   "accented/Cyrillic/Greek words and entities)");
+	throughput(cc, &tc, to, nmsg, rounds, "(the same; keywords with "
+		   "confusables = true)");
+	sconf_unref(cc);
+	sconf_unref(cn);
 	free(tc.p);
 	free(to);
     }
 
+    if (only_text)
+	goto done;
     /* One 50 MB message: 10 MB of text, 40 MB of base64 attachments. */
     header(&big, 0, "multipart/mixed; boundary=\"big\"");
     puts_(&big, "--big\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
@@ -490,6 +563,7 @@ int     main(int argc, char **argv)
 	free(zb.p);
 	sconf_unref(cz);
     }
+done:
     sconf_unref(c);
     sconf_unref(cd);
     free(corpus.p);

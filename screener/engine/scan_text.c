@@ -25,7 +25,10 @@ struct TEXT_STREAM {
     TEXT_PIPE tp;
     FOLD_SINK sink;
     AC_STREAM ac, cac;
-    int     conf_on;
+    int     conf_on;                  /* the skeleton automaton instead */
+    const char *cur;                  /* the folded text being fed */
+    size_t  at;                       /* a skeleton hit ends at cur[at] */
+    CONF_RING *ring;                  /* the folded text before cur */
     DET_STREAM det;
     RX_WIN  rx;
     int     rx_on;
@@ -61,33 +64,30 @@ static int conf_open(const SCAN *s, unsigned stream)
     return 0;
 }
 
-/* A confusables hit: the rule's word whose skeleton this is. */
+/* A skeleton hit: rules with confusables take it as it is, the others
+ * only when the text holds the word itself. */
 static void conf_hit(void *ctx, uint32_t id)
 {
-    SCAN   *s = ctx;
+    TEXT_STREAM *ts = ctx;
+    SCAN   *s = ts->s;
     const AC_AUTOMATON *ac = s->conf->conf_automaton;
     char    why[MATCH_TEXT_MAX];
     uint32_t k;
-    size_t  j;
 
     for (k = 0; k < ac->own_count[id]; k++) {
-	size_t  ri = ac->own_rules[ac->own_start[id] + k];
-	const RULE *r = s->conf->rules[ri];
+	const CONF_WORD *cw = &s->conf->conf_words[ac->own_rules[ac->own_start[id] + k]];
+	const RULE *r = s->conf->rules[cw->rule];
+	int     exact;
 
-	if (!scan_open_rule(s, ri, COND_KEYWORDS) || !(r->kw_in & s->stream))
+	if (!scan_open_rule(s, cw->rule, COND_KEYWORDS)
+	    || !(r->kw_in & s->stream))
 	    continue;
-	snprintf(why, sizeof(why), "confusable %s", ac->pats.v[id]);
-	for (j = 0; j < r->words.n; j++) {
-	    char   *sk = conf_string(r->words.v[j]);
-	    int     same = strcmp(sk, ac->pats.v[id]) == 0;
-
-	    myfree(sk);
-	    if (same) {
-		snprintf(why, sizeof(why), "confusable %s", r->words.v[j]);
-		break;
-	    }
-	}
-	scan_hit(&s->rs[ri], COND_KEYWORDS, s->stream_part, NULL, why);
+	exact = conf_tail_is(cw->word, ts->cur, ts->at, ts->ring);
+	if (!exact && !r->confusables)
+	    continue;
+	snprintf(why, sizeof(why), "%s%s", exact ? "" : "confusable ",
+		 cw->word);
+	scan_hit(&s->rs[cw->rule], COND_KEYWORDS, s->stream_part, NULL, why);
     }
 }
 
@@ -162,10 +162,14 @@ static void on_folded(void *ctx, const char *buf, size_t len)
 	return;
     s->stream = ts->stream;
     s->stream_part = ts->part;
-    if (s->conf->automaton)
+    if (ts->conf_on) {                    /* one pass: every rule's words */
+	ts->cur = buf;
+	conf_feed(s->conf->conf_automaton, &ts->cac, buf, len, conf_hit, ts,
+		  &ts->at);
+	conf_ring_add(ts->ring, buf, len);
+    } else if (s->conf->automaton) {
 	ac_feed(s->conf->automaton, &ts->ac, buf, len, scan_ac_hit, s);
-    if (ts->conf_on)
-	conf_feed(s->conf->conf_automaton, &ts->cac, buf, len, conf_hit, s);
+    }
     if (ts->det.want)
 	det_feed(&ts->det, buf, len, det_hit, ts);
 }
@@ -211,6 +215,10 @@ void    scan_text_begin(SCAN *s, TEXT_STREAM **tsp, unsigned stream,
     ac_stream_init(&ts->ac);
     ac_stream_init(&ts->cac);
     ts->conf_on = s->conf->conf_automaton != NULL && conf_open(s, stream);
+    if (ts->conf_on && ts->ring == NULL)
+	ts->ring = mymalloc(sizeof(*ts->ring));
+    if (ts->ring)
+	ts->ring->total = 0;
     det_begin(&ts->det, det_wanted(s, stream));
     ts->sink.visible = ts->rx_on ? on_visible : NULL;
     ts->sink.folded = on_folded;
@@ -265,6 +273,7 @@ static void ts_free(TEXT_STREAM *ts)
 	return;
     rxw_free(&ts->rx);
     myfree(ts->vis);
+    myfree(ts->ring);
     myfree(ts);
 }
 

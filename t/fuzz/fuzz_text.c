@@ -25,6 +25,9 @@ typedef struct OUT {
     size_t  vis_len, fold_len, vis_cap, fold_cap;
     AC_STREAM ac, cac;
     DET_STREAM det;
+    size_t  at;
+    CONF_RING ring;
+    const char *cur;
 } OUT;
 
 static AC_AUTOMATON *ac, *cac;
@@ -65,7 +68,8 @@ static void on_fold(void *ctx, const char *p, size_t n)
 
     add(&o->fold, &o->fold_len, &o->fold_cap, p, n);
     ac_feed(ac, &o->ac, p, n, hit, NULL);
-    conf_feed(cac, &o->cac, p, n, hit, NULL);
+    conf_feed(cac, &o->cac, p, n, hit, o, &o->at);
+    conf_ring_add(&o->ring, p, n);
     det_feed(&o->det, p, n, det_hit, NULL);
 }
 
@@ -103,6 +107,7 @@ static void init(void)
     }
     ac = ac_build(w, owner, 5);
     cac = ac_build(c, owner, 5);
+    conf_prepare(cac);
     for (i = 0; i < 5; i++) {
 	myfree(w[i]);
 	myfree(c[i]);

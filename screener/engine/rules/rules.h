@@ -95,6 +95,12 @@ struct RULE {
     int     client_auth;          /* -1 any, 0 not logged in, 1 logged in */
 };
 
+/* SCONF.conf_words[k]: the owner k of a skeleton automaton word. */
+typedef struct CONF_WORD {
+    size_t  rule;
+    const char *word;             /* the rule's folded word */
+} CONF_WORD;
+
 /* An accept with a recipient condition exempts the recipients it
  * matches, one by one, instead of accepting the message for everyone. */
 #define RULE_EXEMPTS(r) ((r)->action == ACT_ACCEPT && !(r)->audit \

@@ -83,8 +83,10 @@ typedef struct SCONF {
     int     audit;                /* audit = true: rules default to audit */
     int     refcount;             /* see sconf_ref() */
     struct AC_AUTOMATON *automaton;   /* engine: every rule's words */
-    struct AC_AUTOMATON *conf_automaton;  /* engine: skeletons of the
-				   * words of confusables rules, or NULL */
+    struct AC_AUTOMATON *conf_automaton;  /* engine: skeletons of every
+				   * rule's words when any rule wants
+				   * confusables, or NULL */
+    struct CONF_WORD *conf_words; /* its owners (rules.h) */
     size_t  n_regex;              /* engine: regexes over all rules */
     void   *rx_prefilter;         /* engine: one pcre2_code, see scan.c */
     struct FILES_CONF *files;     /* engine: type detection (files.h) */

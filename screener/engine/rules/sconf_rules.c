@@ -501,30 +501,38 @@ static void build_prefilter(SCONF *c)
     myfree(pat);
 }
 
-/* The skeletons of every confusables rule's words, in one automaton. */
+/* When a rule wants confusables: the skeletons of every rule's words in
+ * one automaton, which then replaces the literal one (scan_text.c). */
 static void build_conf_automaton(SCONF *c, const config_setting_t *list,
 				         CFG_ERRS *e)
 {
-    size_t  i, j, nw = 0;
+    size_t  i, j, nw = 0, any = 0;
     char  **words;
     size_t *owner;
 
-    for (i = 0; i < c->n_rules; i++)
-	if (c->rules[i]->confusables)
-	    nw += c->rules[i]->words.n;
-    if (nw == 0 || e->count)
+    for (i = 0; i < c->n_rules; i++) {
+	nw += c->rules[i]->words.n;
+	any |= c->rules[i]->confusables && c->rules[i]->words.n;
+    }
+    if (!any || e->count)
 	return;
     words = mycalloc(nw, sizeof(char *));
     owner = mycalloc(nw, sizeof(size_t));
+    c->conf_words = mycalloc(nw, sizeof(CONF_WORD));
     nw = 0;
     for (i = 0; i < c->n_rules; i++)
-	for (j = 0; c->rules[i]->confusables && j < c->rules[i]->words.n; j++) {
+	for (j = 0; j < c->rules[i]->words.n; j++) {
 	    words[nw] = conf_string(c->rules[i]->words.v[j]);
-	    owner[nw++] = i;
+	    c->conf_words[nw].rule = i;
+	    c->conf_words[nw].word = c->rules[i]->words.v[j];
+	    owner[nw] = nw;
+	    nw++;
 	}
     c->conf_automaton = ac_build(words, owner, nw);
-    if (c->conf_automaton == NULL)
-	cfg_err(e, list, "keywords: too many confusables words to build "
+    if (c->conf_automaton)
+	conf_prepare(c->conf_automaton);
+    else
+	cfg_err(e, list, "keywords: too many words to build with confusables "
 		"(%zu words; the automaton would exceed %u states x byte "
 		"classes)", nw, (unsigned) AC_MAX_CELLS);
     for (i = 0; i < nw; i++)
@@ -592,6 +600,8 @@ void    sconf_rules_free(SCONF *c)
     c->automaton = NULL;
     ac_free(c->conf_automaton);
     c->conf_automaton = NULL;
+    myfree(c->conf_words);
+    c->conf_words = NULL;
     if (c->rx_prefilter)
 	pcre2_code_free(c->rx_prefilter);
     c->rx_prefilter = NULL;

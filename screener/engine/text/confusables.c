@@ -128,19 +128,124 @@ static size_t skel_chunk(const unsigned char *p, size_t n, unsigned char *out,
     return i;
 }
 
+void    conf_prepare(AC_AUTOMATON *ac)
+{
+    unsigned b;
+
+    for (b = 0; b < 256; b++)
+	ac->xcls[b] = b < 0x80 && askel[b].n == 1 ? ac->cls[askel[b].s[0]]
+	    : AC_XSLOW;
+}
+
+/* The skeleton of one code point (or a multi-byte ASCII skeleton, or an
+ * invalid byte) stepped through the automaton; returns its length. */
+static size_t slow_step(const AC_AUTOMATON *ac, uint32_t *s,
+			        const unsigned char *p, size_t n,
+			        void (*hit)(void *ctx, uint32_t id), void *ctx)
+{
+    unsigned char out[CPT_MAP_MAX + 4];
+    size_t  olen, used = 1, i;
+    uint32_t cp;
+    int     r;
+
+    if (p[0] >= 0x80 && (r = utf8_decode(p, n, &cp)) > 0)
+	used = (size_t) r;
+    (void) skel_chunk(p, used, out, sizeof(out), &olen);
+    for (i = 0; i < olen; i++)
+	ac_step(ac, s, ac->cls[out[i]], hit, ctx);
+    return used;
+}
+
 void    conf_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const char *buf,
 		          size_t len, void (*hit)(void *ctx, uint32_t id),
-		          void *ctx)
+		          void *ctx, size_t *at)
 {
-    unsigned char out[4096];
-    const unsigned char *p = (const unsigned char *) buf;
-    size_t  used, olen;
+    const unsigned char *b0 = (const unsigned char *) buf, *p = b0;
+    const unsigned char *end = p + len, *xcls = ac->xcls;
+    const uint32_t *delta = ac->delta;
+    uint32_t s = st->state;
+    size_t  n;
 
+    while (p < end) {
+	unsigned c = xcls[*p];
+
+	if (c != AC_XSLOW) {
+	    uint32_t t = delta[s + c];
+
+	    s = t & ~AC_OUT;
+	    p++;
+	    if (t & AC_OUT) {
+		*at = (size_t) (p - b0);
+		ac_report(ac, s, hit, ctx);
+	    }
+	    continue;
+	}
+	n = p[0] >= 0x80 ? (size_t) (end - p) : 1;
+	if (p[0] >= 0x80) {
+	    uint32_t cp;
+	    int     r = utf8_decode(p, n, &cp);
+
+	    n = r > 0 ? (size_t) r : 1;
+	}
+	*at = (size_t) (p + n - b0);
+	p += slow_step(ac, &s, p, n, hit, ctx);
+    }
+    st->state = s;
+}
+
+static int is_ws(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'
+	|| c == '\v';
+}
+
+int     conf_tail_is(const char *word, const char *buf, size_t end,
+		             const CONF_RING *ring)
+{
+    size_t  hlen = ring->total < CONF_RING_SIZE ? ring->total : CONF_RING_SIZE;
+    size_t  i = strlen(word), j = hlen + end, base = ring->total - hlen;
+
+#define AT(k) ((unsigned char) ((k) < hlen \
+	    ? ring->buf[(base + (k)) & (CONF_RING_SIZE - 1)] : buf[(k) - hlen]))
+    while (i > 0) {
+	int     wc = (unsigned char) word[i - 1];
+
+	if (j == 0)
+	    return 0;
+	if (wc == ' ') {
+	    if (!is_ws(AT(j - 1)))
+		return 0;
+	    while (j > 0 && is_ws(AT(j - 1)))
+		j--;
+	} else {
+	    int     tc = AT(j - 1);
+
+	    if ((tc >= 'A' && tc <= 'Z' ? tc + 32 : tc) != wc)
+		return 0;
+	    j--;
+	}
+	i--;
+    }
+#undef AT
+    return 1;
+}
+
+void    conf_ring_add(CONF_RING *ring, const char *buf, size_t len)
+{
+    size_t  at, n;
+
+    if (len > CONF_RING_SIZE) {
+	ring->total += len - CONF_RING_SIZE;
+	buf += len - CONF_RING_SIZE;
+	len = CONF_RING_SIZE;
+    }
     while (len > 0) {
-	used = skel_chunk(p, len, out, sizeof(out), &olen);
-	ac_feed(ac, st, out, olen, hit, ctx);
-	p += used;
-	len -= used;
+	at = ring->total & (CONF_RING_SIZE - 1);
+	n = CONF_RING_SIZE - at < len ? CONF_RING_SIZE - at : len;
+	memcpy(ring->buf + at, buf, n);
+	ring->total += n;
+	buf += n;
+	len -= n;
     }
 }
 

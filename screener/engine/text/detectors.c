@@ -230,6 +230,11 @@ void    det_begin(DET_STREAM *d, unsigned want)
     d->g_digits = 1;
 }
 
+#define IS_DIGIT(c) ((unsigned) (c) - '0' < 10u)
+#define IS_ALPHA(c) ((unsigned) ((c) | 32) - 'a' < 26u)
+#define IS_SEP(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t' \
+		   || (c) == '-')
+
 void    det_feed(DET_STREAM *d, const char *buf, size_t len, DET_HIT hit,
 		         void *ctx)
 {
@@ -237,18 +242,28 @@ void    det_feed(DET_STREAM *d, const char *buf, size_t len, DET_HIT hit,
 
     if (d->want == 0)
 	return;
-    for (; p < end; p++) {
-	int     c = *p;
+    while (p < end) {
+	int     c = *p++;
 
-	if (isdigit(c) || (c < 0x80 && isalpha(c))) {
+	if (IS_DIGIT(c) || IS_ALPHA(c)) {
 	    if (d->g_len == 0 && d->sep > DET_SEP_MAX)
 		token_done(d, hit, ctx);
+	    if (!IS_DIGIT(c) && d->g_len >= 4 && !d->iban_want
+		&& (!(d->want & DET_IBAN) || d->g_len > DET_GROUP_MAX
+		    || !IS_ALPHA(d->g[0]) || !IS_ALPHA(d->g[1])
+		    || !IS_DIGIT(d->g[2]) || !IS_DIGIT(d->g[3]))) {
+		/* a word no number can use: skip to its end */
+		d->g_digits = 0;
+		while (p < end && (IS_ALPHA(*p) || IS_DIGIT(*p)))
+		    p++;
+		d->g_len = DET_GROUP_MAX + 1;
+		continue;
+	    }
 	    if (d->g_len < DET_GROUP_MAX)
-		d->g[d->g_len] = (char) tolower(c);
+		d->g[d->g_len] = (char) (IS_DIGIT(c) ? c : c | 32);
 	    d->g_len++;
-	    d->g_digits &= isdigit(c) != 0;
-	} else if (c == ' ' || c == '\t' || c == '\r' || c == '\n'
-		   || c == '-') {
+	    d->g_digits &= IS_DIGIT(c);
+	} else if (IS_SEP(c)) {
 	    if (d->g_len)
 		group_done(d, hit, ctx);
 	    d->sep++;

@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "html.h"
@@ -17,22 +18,35 @@ static const char *const blocks[] = {
     "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
     "h3", "h4", "h5", "h6", "header", "hr", "legend", "li", "main",
     "menu", "nav", "ol", "option", "p", "pre", "section", "summary",
-    "table", "tbody", "tfoot", "thead", "tr", "ul", NULL,
+    "table", "tbody", "tfoot", "thead", "tr", "ul",
 };
 
 /* Elements whose content is never shown (raw text up to their end tag). */
 static const char *const raws[] = {
-    "script", "style", "title", "xmp", "iframe", "noembed", "noframes",
-    NULL,
+    "iframe", "noembed", "noframes", "script", "style", "title", "xmp",
 };
 
-static int in_list(const char *const *list, const char *name)
+/* Lists are sorted (strcmp order): a binary search per tag. */
+static int in_list(const char *const *list, size_t n, const char *name)
 {
-    for (; *list; list++)
-	if (strcmp(*list, name) == 0)
+    size_t  lo = 0, hi = n;
+
+    while (lo < hi) {
+	size_t  mid = lo + (hi - lo) / 2;
+	int     c = strcmp(list[mid], name);
+
+	if (c == 0)
 	    return 1;
+	if (c < 0)
+	    lo = mid + 1;
+	else
+	    hi = mid;
+    }
     return 0;
 }
+
+#define NBLOCKS (sizeof(blocks) / sizeof(blocks[0]))
+#define NRAWS (sizeof(raws) / sizeof(raws[0]))
 
 static void out_flush(HTML *h)
 {
@@ -77,13 +91,13 @@ static void tag_done(HTML *h)
 	h->raw_len = 0;                   /* the raw element's end tag */
     if (strcmp(h->tag, "td") == 0 || strcmp(h->tag, "th") == 0)
 	out(h, " ", 1);
-    else if (in_list(blocks, h->tag))
+    else if (in_list(blocks, NBLOCKS, h->tag))
 	out(h, "\n", 1);
     if (h->is_end)
 	return;
     if (strcmp(h->tag, "plaintext") == 0) {
 	h->st = HS_PLAIN;
-    } else if (in_list(raws, h->tag)) {
+    } else if (in_list(raws, NRAWS, h->tag)) {
 	memcpy(h->raw, h->tag, h->tag_len + 1);
 	h->raw_len = h->tag_len;
 	h->raw_match = 0;
@@ -329,9 +343,20 @@ static int step(HTML *h, int c)
     }
 }
 
-/* Plain text up to the next '<' or '&'. */
+/* Plain text up to the next '<' or '&', 8 bytes at a time. */
+#define ONES 0x0101010101010101ULL
+#define HAS_ZERO(v) (((v) - ONES) & ~(v) & (ONES << 7))
+
 static const char *text_run(const char *p, const char *end)
 {
+    uint64_t w;
+
+    while (end - p >= 8) {
+	memcpy(&w, p, 8);
+	if (HAS_ZERO(w ^ (ONES * '<')) | HAS_ZERO(w ^ (ONES * '&')))
+	    break;
+	p += 8;
+    }
     while (p < end && *p != '<' && *p != '&')
 	p++;
     return p;

@@ -215,8 +215,8 @@ void    ac_free(AC_AUTOMATON *ac)
     myfree(ac);
 }
 
-static void report(const AC_AUTOMATON *ac, uint32_t row,
-		           void (*hit)(void *ctx, uint32_t id), void *ctx)
+void    ac_report(const AC_AUTOMATON *ac, uint32_t row,
+		          void (*hit)(void *ctx, uint32_t id), void *ctx)
 {
     uint32_t st = row / ac->ncls, k;
 
@@ -228,7 +228,7 @@ static void report(const AC_AUTOMATON *ac, uint32_t row,
 	uint32_t t_ = delta[s + (c)]; \
 	s = t_ & ~AC_OUT; \
 	if (t_ & AC_OUT) \
-	    report(ac, s, hit, ctx); \
+	    ac_report(ac, s, hit, ctx); \
     } while (0)
 
 void    ac_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const void *buf,

@@ -37,7 +37,11 @@ typedef struct AC_AUTOMATON {
     uint32_t *out_ids;            /* pattern ids */
     STRLIST pats;                 /* normalised words, by id */
     uint32_t *own_start, *own_count, *own_rules;  /* id -> rule indexes */
+    unsigned char xcls[256];      /* confusables.c: byte -> class of its
+				   * skeleton, AC_XSLOW: not one byte */
 } AC_AUTOMATON;
+
+#define AC_XSLOW 255              /* classes are at most 254 */
 
 typedef struct AC_STREAM {
     uint32_t state;               /* row offset in delta */
@@ -54,6 +58,22 @@ void    ac_free(AC_AUTOMATON *ac);
 static inline void ac_stream_init(AC_STREAM *st)
 {
     st->state = 0;
+}
+
+/* Report the words that end in state row (an AC_OUT target). */
+void    ac_report(const AC_AUTOMATON *ac, uint32_t row,
+		  void (*hit)(void *ctx, uint32_t id), void *ctx);
+
+/* One step on byte class c from row *s. */
+static inline void ac_step(const AC_AUTOMATON *ac, uint32_t *s, unsigned c,
+			           void (*hit)(void *ctx, uint32_t id),
+			           void *ctx)
+{
+    uint32_t t = ac->delta[*s + c];
+
+    *s = t & ~AC_OUT;
+    if (t & AC_OUT)
+	ac_report(ac, *s, hit, ctx);
 }
 
 /* Feed bytes; hit(ctx, pattern_id) is called for every match. */
