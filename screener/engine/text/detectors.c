@@ -178,6 +178,15 @@ static void group_done(DET_STREAM *d, DET_HIT hit, void *ctx)
 {
     size_t  n = d->g_len;
 
+    if (n > DET_GROUP_MAX && !d->g_digits && !d->iban_want) {
+	if (d->ngroups)                   /* a skipped word */
+	    run_done(d, hit, ctx);
+	d->g_len = 0;
+	d->g_digits = 1;
+	d->sep = 0;
+	return;
+    }
+
     if ((d->want & DET_CARD) && d->g_digits && n <= 19) {
 	if (d->ngroups == DET_GROUPS || d->run_len + n > sizeof(d->run))
 	    run_done(d, hit, ctx);
@@ -230,10 +239,27 @@ void    det_begin(DET_STREAM *d, unsigned want)
     d->g_digits = 1;
 }
 
-#define IS_DIGIT(c) ((unsigned) (c) - '0' < 10u)
-#define IS_ALPHA(c) ((unsigned) ((c) | 32) - 'a' < 26u)
-#define IS_SEP(c) ((c) == ' ' || (c) == '\n' || (c) == '\r' || (c) == '\t' \
-		   || (c) == '-')
+/* Byte classes of the reading loop. */
+enum { DC_OTHER, DC_SEP, DC_DIGIT, DC_ALPHA };
+static const unsigned char dcls[256] = {
+    [' '] = DC_SEP, ['\t'] = DC_SEP, ['\r'] = DC_SEP, ['\n'] = DC_SEP,
+    ['-'] = DC_SEP, ['0' ... '9'] = DC_DIGIT, ['a' ... 'z'] = DC_ALPHA,
+    ['A' ... 'Z'] = DC_ALPHA,
+};
+
+/* Can the group read so far, plus a letter, still be an IBAN start
+ * (two letters, two digits, then anything)? */
+static int iban_may(const DET_STREAM *d)
+{
+    if (!(d->want & DET_IBAN) || d->g_len > DET_GROUP_MAX)
+	return 0;
+    if (d->g_len < 2)
+	return d->g_len == 0 || dcls[(unsigned char) d->g[0]] == DC_ALPHA;
+    return d->g_len >= 4 && dcls[(unsigned char) d->g[0]] == DC_ALPHA
+	&& dcls[(unsigned char) d->g[1]] == DC_ALPHA
+	&& dcls[(unsigned char) d->g[2]] == DC_DIGIT
+	&& dcls[(unsigned char) d->g[3]] == DC_DIGIT;
+}
 
 void    det_feed(DET_STREAM *d, const char *buf, size_t len, DET_HIT hit,
 		         void *ctx)
@@ -244,26 +270,24 @@ void    det_feed(DET_STREAM *d, const char *buf, size_t len, DET_HIT hit,
 	return;
     while (p < end) {
 	int     c = *p++;
+	unsigned k = dcls[c];
 
-	if (IS_DIGIT(c) || IS_ALPHA(c)) {
+	if (k >= DC_DIGIT) {
 	    if (d->g_len == 0 && d->sep > DET_SEP_MAX)
 		token_done(d, hit, ctx);
-	    if (!IS_DIGIT(c) && d->g_len >= 4 && !d->iban_want
-		&& (!(d->want & DET_IBAN) || d->g_len > DET_GROUP_MAX
-		    || !IS_ALPHA(d->g[0]) || !IS_ALPHA(d->g[1])
-		    || !IS_DIGIT(d->g[2]) || !IS_DIGIT(d->g[3]))) {
+	    if (k == DC_ALPHA && !d->iban_want && !iban_may(d)) {
 		/* a word no number can use: skip to its end */
-		d->g_digits = 0;
-		while (p < end && (IS_ALPHA(*p) || IS_DIGIT(*p)))
+		while (p < end && dcls[*p] >= DC_DIGIT)
 		    p++;
+		d->g_digits = 0;
 		d->g_len = DET_GROUP_MAX + 1;
 		continue;
 	    }
 	    if (d->g_len < DET_GROUP_MAX)
-		d->g[d->g_len] = (char) (IS_DIGIT(c) ? c : c | 32);
+		d->g[d->g_len] = (char) (k == DC_DIGIT ? c : c | 32);
 	    d->g_len++;
-	    d->g_digits &= IS_DIGIT(c);
-	} else if (IS_SEP(c)) {
+	    d->g_digits &= k == DC_DIGIT;
+	} else if (k == DC_SEP) {
 	    if (d->g_len)
 		group_done(d, hit, ctx);
 	    d->sep++;
