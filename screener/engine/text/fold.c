@@ -179,21 +179,34 @@ static void out_flush(FOLD_STREAM *f)
     }
 }
 
-static void out_vis(FOLD_STREAM *f, const void *p, size_t n)
+/* Short copies (one code point) byte by byte: no call. */
+static inline void copy_small(char *d, const void *src, size_t n)
+{
+    const unsigned char *p = src;
+
+    if (n > 4) {
+	memcpy(d, p, n);
+	return;
+    }
+    while (n--)
+	*d++ = (char) *p++;
+}
+
+static inline void out_vis(FOLD_STREAM *f, const void *p, size_t n)
 {
     if (f->sink->visible == NULL)
 	return;
     if (f->vis_len + n > FOLD_OUT)
 	out_flush(f);
-    memcpy(f->vis + f->vis_len, p, n);
+    copy_small(f->vis + f->vis_len, p, n);
     f->vis_len += n;
 }
 
-static void out_fold(FOLD_STREAM *f, const void *p, size_t n)
+static inline void out_fold(FOLD_STREAM *f, const void *p, size_t n)
 {
     if (f->fold_len + n > FOLD_OUT)
 	out_flush(f);
-    memcpy(f->fold + f->fold_len, p, n);
+    copy_small(f->fold + f->fold_len, p, n);
     f->fold_len += n;
 }
 

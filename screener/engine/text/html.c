@@ -6,12 +6,14 @@
 #include <config.h>
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "html.h"
 
-/* Elements that start a new line where they open or close. */
+/* Elements that start a new line where they open or close (table cells
+ * are a space; see tag_init()). */
 static const char *const blocks[] = {
     "address", "article", "aside", "blockquote", "br", "caption",
     "center", "dd", "details", "dialog", "dir", "div", "dl", "dt",
@@ -26,27 +28,62 @@ static const char *const raws[] = {
     "iframe", "noembed", "noframes", "script", "style", "title", "xmp",
 };
 
-/* Lists are sorted (strcmp order): a binary search per tag. */
-static int in_list(const char *const *list, size_t n, const char *name)
+/* What a tag does, looked up in a small hash table built once. */
+typedef enum TAG_KIND {
+    TK_INLINE = 0, TK_BLOCK, TK_CELL, TK_RAW, TK_PLAINTEXT,
+} TAG_KIND;
+
+#define TAG_HASH 256
+
+static struct {
+    const char *name;
+    TAG_KIND kind;
+} tag_table[TAG_HASH];
+static pthread_once_t tag_once = PTHREAD_ONCE_INIT;
+
+static unsigned tag_hash(const char *name, size_t len)
 {
-    size_t  lo = 0, hi = n;
+    unsigned h = (unsigned) len;
+    size_t  i;
 
-    while (lo < hi) {
-	size_t  mid = lo + (hi - lo) / 2;
-	int     c = strcmp(list[mid], name);
-
-	if (c == 0)
-	    return 1;
-	if (c < 0)
-	    lo = mid + 1;
-	else
-	    hi = mid;
-    }
-    return 0;
+    for (i = 0; i < len; i++)
+	h = h * 31 + (unsigned char) name[i];
+    return h & (TAG_HASH - 1);
 }
 
-#define NBLOCKS (sizeof(blocks) / sizeof(blocks[0]))
-#define NRAWS (sizeof(raws) / sizeof(raws[0]))
+static void tag_add(const char *name, TAG_KIND kind)
+{
+    unsigned h = tag_hash(name, strlen(name));
+
+    while (tag_table[h].name)             /* linear probing */
+	h = (h + 1) & (TAG_HASH - 1);
+    tag_table[h].name = name;
+    tag_table[h].kind = kind;
+}
+
+static void tag_init(void)
+{
+    size_t  i;
+
+    for (i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++)
+	tag_add(blocks[i], TK_BLOCK);
+    for (i = 0; i < sizeof(raws) / sizeof(raws[0]); i++)
+	tag_add(raws[i], TK_RAW);
+    tag_add("td", TK_CELL);
+    tag_add("th", TK_CELL);
+    tag_add("plaintext", TK_PLAINTEXT);
+}
+
+static TAG_KIND tag_kind(const char *name, size_t len)
+{
+    unsigned h;
+
+    pthread_once(&tag_once, tag_init);
+    for (h = tag_hash(name, len); tag_table[h].name; h = (h + 1) & (TAG_HASH - 1))
+	if (strcmp(tag_table[h].name, name) == 0)
+	    return tag_table[h].kind;
+    return TK_INLINE;
+}
 
 static void out_flush(HTML *h)
 {
@@ -85,19 +122,22 @@ static int is_ws(int c)
 /* A tag is complete ('>'). */
 static void tag_done(HTML *h)
 {
+    TAG_KIND kind;
+
     h->tag[h->tag_len] = 0;
     h->st = HS_TEXT;
     if (h->raw_len && h->is_end)
 	h->raw_len = 0;                   /* the raw element's end tag */
-    if (strcmp(h->tag, "td") == 0 || strcmp(h->tag, "th") == 0)
+    kind = tag_kind(h->tag, h->tag_len);
+    if (kind == TK_CELL)
 	out(h, " ", 1);
-    else if (in_list(blocks, NBLOCKS, h->tag))
+    else if (kind == TK_BLOCK)
 	out(h, "\n", 1);
     if (h->is_end)
 	return;
-    if (strcmp(h->tag, "plaintext") == 0) {
+    if (kind == TK_PLAINTEXT) {
 	h->st = HS_PLAIN;
-    } else if (in_list(raws, NRAWS, h->tag)) {
+    } else if (kind == TK_RAW) {
 	memcpy(h->raw, h->tag, h->tag_len + 1);
 	h->raw_len = h->tag_len;
 	h->raw_match = 0;
@@ -386,6 +426,17 @@ void    html_feed(HTML *h, const char *buf, size_t len)
 	case HS_PLAIN:
 	    out(h, p, (size_t) (end - p));
 	    p = end;
+	    break;
+	case HS_VALUE:
+	    /* a quoted value not kept (style="..."): straight to its end */
+	    if (h->quote && !h->keep_value) {
+		q = memchr(p, h->quote, (size_t) (end - p));
+		p = q ? q : end;
+		if (q == NULL)
+		    break;
+	    }
+	    if (step(h, (unsigned char) *p))
+		p++;
 	    break;
 	case HS_RAW:
 	    if (h->raw_match == 0 && (q = memchr(p, '<', (size_t) (end - p)))
