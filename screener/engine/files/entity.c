@@ -30,7 +30,7 @@ void    files_flag(FILES *f, unsigned flag, const char *why)
     if (flag == FF_UNREADABLE && !(f->flags & FF_UNREADABLE) && why)
 	snprintf(f->why, sizeof(f->why), "%s", why);
     if (!(f->flags & flag)) {
-	for (d = MAX_ARCHIVE_DEPTH; d > 0 && !f->ent[d].open; d--)
+	for (d = f->nent - 1; d > 0 && !f->ent[d].open; d--)
 	     /* void */ ;
 	memcpy(f->flag_path[b], f->ent[d].path, sizeof(f->flag_path[b]));
     }
@@ -262,6 +262,8 @@ static void walk(FILES *f, int d)
 
     if (e->spool_fd < 0 || f->limit)
 	return;
+    if (f->buf == NULL)
+	f->buf = mymalloc(FILE_CHUNK);
     if (e->kind == FK_TNEF)
 	tnef_walk(f, d, e->spool_fd, e->spooled);
     else if (e->kind == FK_OLE)

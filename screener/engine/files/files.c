@@ -24,7 +24,11 @@ FILES  *files_new(const SCONF *conf, const FILES_OUT *out, void *ctx)
     f->needs = files_conf_needs(conf->files);
     f->out = out;
     f->ctx = ctx;
-    f->buf = mymalloc(FILE_CHUNK);
+    /* one level per container opened, one for the files in the
+     * deepest, at least one for inline blocks */
+    f->nent = (conf->limits.max_archive_depth > 0
+	       ? conf->limits.max_archive_depth : 1) + 1;
+    f->ent = mycalloc((size_t) f->nent, sizeof(*f->ent));
     return f;
 }
 
@@ -32,7 +36,7 @@ static void close_all(FILES *f)
 {
     int     d;
 
-    for (d = MAX_ARCHIVE_DEPTH; d >= 0; d--) {
+    for (d = f->nent - 1; d >= 0; d--) {
 	ENT    *e = &f->ent[d];
 
 	if (!e->open)
@@ -54,6 +58,7 @@ void    files_free(FILES *f)
     if (f->inl)
 	inline_free(f->inl);
     myfree(f->buf);
+    myfree(f->ent);
     myfree(f);
 }
 

@@ -46,7 +46,8 @@ struct FILES {
     unsigned needs;               /* FN_* */
     const FILES_OUT *out;
     void   *ctx;
-    ENT     ent[MAX_ARCHIVE_DEPTH + 1];
+    ENT    *ent;                  /* levels 0..nent-1 */
+    int     nent;
     unsigned flags;               /* FF_* of the current part */
     const char *limit;            /* limit hit in the current part */
     char    why[256];             /* first reason it is unreadable */
@@ -55,7 +56,8 @@ struct FILES {
     uint64_t expanded;            /* per message */
     int     is_text;
     struct INLINE *inl;
-    unsigned char *buf;           /* FILE_CHUNK read buffer */
+    unsigned char *buf;           /* FILE_CHUNK read buffer, made by the
+				   * first container walk */
 };
 
 /* entity.c */
