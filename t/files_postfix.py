@@ -13,7 +13,8 @@ sessions on the lab's listeners:
   5 uuencode a message without MIME headers carrying begin 644 evil.exe
   6 strip   a zip holding run.bat is removed, the notice is in its place,
             the other attachment arrives unchanged
-  7 hold    an encrypted zip sits in the hold queue
+  7 hold    an encrypted zip sits in the hold queue; so does a zip holding a
+            zip holding help.hta (a names rule on a member)
   8 macros  a .docx with vbaProject.bin: refused with its own reply
   9 unreadable a truncated zip: discarded (250, delivered nowhere)
  10 limits  a zip nested past max_archive_depth, outbound where no
@@ -46,6 +47,7 @@ rules = (
     action = "reject"; reply = "550 5.7.1 Documents with macros are refused"; },
   { name = "strip-bat"; attachment = { extensions = ["bat"]; }; action = "strip"; },
   { name = "encrypted"; attachment = { encrypted = true; }; action = "hold"; },
+  { name = "hold-hta"; attachment = { names = ["*.hta"]; }; action = "hold"; },
   { name = "unreadable"; direction = "inbound"; attachment = { unreadable = true; };
     action = "discard"; }
 );
@@ -151,6 +153,23 @@ with MilterLab(CONF) as lab:
             time.sleep(0.2)
         tap.ok(held and held[0].get("queue_name") == "hold", "in the hold queue", repr(held))
         tap.ok(logged(lab, r.queue_id, "rule=encrypted", "match=encrypted"), "hold logged")
+
+    @tap.case("7b hold: a member named *.hta, two levels down")
+    def _():
+        inner = m.zip_of([("fun/help.hta", b"<html></html>")])
+        data, token = mime_message("someone@sender.test", ["user@example.com"],
+                                   attachments=[("pack.zip", m.zip_of([("in.zip", inner)]),
+                                                 "application/zip")])
+        r = lab.send("public", sender="someone@sender.test", rcpts=["user@example.com"], data=data)
+        tap.ok(r.accepted, "accepted", r.dump())
+        held = []
+        end = time.monotonic() + 10
+        while time.monotonic() < end and not held:
+            held = [q for q in lab.postqueue_json() if q.get("queue_id") == r.queue_id]
+            time.sleep(0.2)
+        tap.ok(held and held[0].get("queue_name") == "hold", "in the hold queue", repr(held))
+        tap.ok(logged(lab, r.queue_id, "rule=hold-hta", "file=pack.zip/in.zip/fun/help.hta"),
+               "hold logged with the member's path")
 
     @tap.case("8 macros: a docx with vbaProject.bin")
     def _():
