@@ -254,6 +254,15 @@ case("sha", "sha256 of a TNEF attachment", att("winmail.dat", m.tnef([("k.txt", 
      "winmail.dat/k.txt")
 case("sha", "sha256 of a nested 7z member", att("a.zip", m.zip_of([("in.7z", m.sevenz({"k": KNOWN}))])),
      "discard", "known", "a.zip/in.7z/k")
+CONF_PATHS["maxsize"] = os.path.join(TMP, "maxsize.conf")
+with open(CONF_PATHS["maxsize"], "w") as f:
+    f.write('rules = ( { name = "tiny-js"; attachment = { extensions = [ "js" ]; max_size = 100; };'
+            ' action = "hold"; } );\n')
+case("maxsize", "max_size: a small .js member", att("a.zip", m.zip_of([("big.js", b"x" * 500),
+                                                                        ("dl.js", b"x" * 50)])),
+     "hold", "tiny-js", "a.zip/dl.js")
+case("maxsize", "max_size: only a big .js member", att("a.zip", m.zip_of([("big.js", b"x" * 500)])),
+     "pass", "-")
 case("sha", "size of a member", att("a.zip", m.zip_of([("big.txt", b"a" * (1 << 20))])), "tempfail", "big",
      "a.zip/big.txt")
 

@@ -188,7 +188,7 @@ static void attach_early(SCAN *s, const MIME_PART *p)
 
 	if (!(r->conds & COND_ATTACHMENT) || !st->active || st->fired
 	    || (st->sat & COND_ATTACHMENT) || r->action == ACT_STRIP
-	    || r->has_min_size || r->sha256.n || r->dtypes.n
+	    || RULE_HAS_SIZE(r) || r->sha256.n || r->dtypes.n
 	    || r->want_flags)
 	    continue;
 	if (attach_rule_match(r, p, &an, NULL, &file, why, sizeof(why)))

@@ -73,7 +73,7 @@ static void on_file(void *ctx, const FILE_FACTS *ff)
 
 	if (!rule_needs_files(r) || !st->active || sf->hits[i].ok
 	    || (r->exts.n + r->names.n + r->dtypes.n + r->sha256.n == 0
-		&& !r->has_min_size)
+		&& !RULE_HAS_SIZE(r))
 	    || (st->fired && r->action != ACT_STRIP))
 	    continue;
 	if (attach_view_match(r, &v, &file, why, sizeof(why))) {
@@ -223,7 +223,7 @@ int     scan_files_match(SCAN *s, size_t i, const MIME_PART *p,
     if ((r->want_flags & ~sf->res.flags) != 0)
 	return 0;
     if (r->exts.n + r->names.n + r->types.n + r->dtypes.n + r->sha256.n == 0
-	&& !r->has_min_size) {
+	&& !RULE_HAS_SIZE(r)) {
 	*file = flag_file(&sf->res, r->want_flags, p);
 	snprintf(why, whysize, "%s", flag_names(r->want_flags, fl,
 						sizeof(fl)));

@@ -101,10 +101,11 @@ int     attach_rule_match(const RULE *r, const MIME_PART *p,
 	    return 0;
 	snprintf(why, whysize, "type=%s", p->type);
     }
-    if (r->has_min_size) {
+    if (RULE_HAS_SIZE(r)) {
 	uint64_t size = p->is_leaf ? p->size : p->end - p->start;
 
-	if (size < r->min_size)
+	if ((r->has_min_size && size < r->min_size)
+	    || (r->has_max_size && size > r->max_size))
 	    return 0;
 	snprintf(why, whysize, "size=%llu", (unsigned long long) size);
     }
@@ -179,8 +180,9 @@ int     attach_view_match(const RULE *r, const ATTACH_VIEW *v,
 	    return 0;
 	snprintf(why, whysize, "detected=%s", v->dtype);
     }
-    if (r->has_min_size) {
-	if (!v->size_known || v->size < r->min_size)
+    if (RULE_HAS_SIZE(r)) {
+	if (!v->size_known || (r->has_min_size && v->size < r->min_size)
+	    || (r->has_max_size && v->size > r->max_size))
 	    return 0;
 	snprintf(why, whysize, "size=%llu", (unsigned long long) v->size);
     }

@@ -16,6 +16,9 @@
 #include "sconf.h"
 #include "strlist.h"
 
+/* Has the rule a size bound (min_size or max_size)? */
+#define RULE_HAS_SIZE(r) ((r)->has_min_size || (r)->has_max_size)
+
 /* Condition bits (RULE.conds, per-scan satisfied masks). */
 #define COND_KEYWORDS   (1u << 0)
 #define COND_ATTACHMENT (1u << 1)
@@ -80,6 +83,8 @@ struct RULE {
     STRLIST sha256;               /* lower-case hex */
     unsigned long long min_size;
     int     has_min_size;
+    unsigned long long max_size;  /* decoded size at most this */
+    int     has_max_size;
     STRLIST dtypes;               /* detected_types: globs, lower case */
     unsigned want_flags;          /* FF_* (files.h): encrypted... = true */
 

@@ -86,7 +86,7 @@ int     rule_needs_files(const RULE *r)
 {
     return ((r->conds & COND_ATTACHMENT)
 	    && (r->exts.n || r->names.n || r->sha256.n || r->dtypes.n
-		|| r->has_min_size || r->want_flags))
+		|| RULE_HAS_SIZE(r) || r->want_flags))
 	|| (r->kw_in & IN_FILENAMES);     /* member names are matched */
 }
 
@@ -109,7 +109,7 @@ void    sconf_files_setup(SCONF *c, const config_setting_t *where,
 	    fn |= FN_MAGIC;
 	if (r->sha256.n)
 	    fn |= FN_DIGEST;
-	if (r->has_min_size)
+	if (RULE_HAS_SIZE(r))
 	    fn |= FN_SIZE;
 	if (r->want_flags & FF_ENCRYPTED)
 	    fn |= FN_ENCRYPTED;

@@ -216,6 +216,7 @@ static void load_attachment(SCONF *c, RULE *r, const config_setting_t *g,
     static const char *const keys[] = {"extensions", "extensions_file",
 	"names", "names_file", "types", "types_file", "min_size", "sha256",
 	"sha256_file", "detected_types", "detected_types_file", "encrypted",
+	"max_size",
     "unreadable", "macros", NULL};
     STRLIST tmp;
     size_t  i;
@@ -263,14 +264,18 @@ static void load_attachment(SCONF *c, RULE *r, const config_setting_t *g,
 	r->has_min_size = 1;
 	c->needs |= NEED_SIZE;
     }
+    if (cfg_get_size(g, "max_size", 1ULL << 50, &r->max_size, e) == 1) {
+	r->has_max_size = 1;
+	c->needs |= NEED_SIZE;
+    }
     if (r->sha256.n)
 	c->needs |= NEED_SHA256;
     sconf_files_keys(c, r, g, e);
     if (r->exts.n + r->names.n + r->types.n + r->sha256.n + r->dtypes.n == 0
-	&& !r->has_min_size && !r->want_flags)
+	&& !RULE_HAS_SIZE(r) && !r->want_flags)
 	cfg_err(e, g, "attachment: needs extensions, names, types, "
-		"detected_types, min_size, sha256, encrypted, unreadable or "
-		"macros");
+		"detected_types, min_size, max_size, sha256, encrypted, "
+		"unreadable or macros");
     c->needs |= NEED_ATTACH;
 }
 
