@@ -175,6 +175,37 @@ try:
                 p.wait()
         if want:
             ok(not os.path.exists(os.path.join(tmp, "s.pid")), "screener -f: pidfile removed at exit")
+    # the example config under -f (as the unit runs it): no pidfile, so no
+    # /run/relayscreen needed; its statistics are pointed into tmp
+    if ROOT:
+        ex = os.path.join(tmp, "example")
+        shutil.copytree(os.path.join(SRC, "conf"), ex)
+        os.chmod(ex, 0o755)
+        conf = os.path.join(ex, "screener.conf")
+        with open(conf) as f:
+            text = f.read()
+        run = os.path.join(tmp, "run")
+        os.makedirs(run)
+        os.chmod(run, 0o1777)
+        text = re.sub(r'(?m)^(\s*file\s*=\s*)"/run/relayscreen/screener.stats"',
+                      r'\1"%s/screener.stats"' % run, text)
+        with open(conf, "w") as f:
+            f.write(text)
+        sock = os.path.join(tmp, "ex.sock")
+        p = start_screener(conf, sock)
+        try:
+            ok(wait_sock(p, sock), "the example screener.conf runs under -f without /run/relayscreen")
+        finally:
+            p.send_signal(signal.SIGTERM)
+            try:
+                rc = p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                rc = p.wait()
+        err = p.stderr.read().decode("utf-8", "replace")
+        is_eq(rc, 0, "and stops cleanly", err)
+        ok("pidfile" not in err and os.path.exists(os.path.join(run, "screener.stats")),
+           "no pidfile asked for; statistics written as the run user", err)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 done()
