@@ -23,8 +23,9 @@ fuzz_seed_dirs() {
 		# malformed variants of t/mime_variants.py (issue 8), one set
 		# per item; refresh: t/mime_variants.py --seeds DIR
 		cp "$_src"/t/fuzz/seeds/mime-variants/* "$_work/mime/" 2>/dev/null
-		for _f in "$_src"/t/engine/msgs/*.eml "$_src"/t/corpus/*/*.eml \
-			  "$_src"/../shared/corpus/real-world/*/*.eml; do
+		# (the real-world corpus is in the repository: t/corpus/README.md)
+		for _f in "$_src"/t/engine/msgs/*.eml \
+			  "$_src"/t/corpus/real-world/*/*.eml; do
 		    [ -f "$_f" ] || continue
 		    _i=$((_i + 1))
 		    { printf "\\$(printf %o $(( (_i * 37) % 256 )))"; head -c 65536 "$_f"; } \
