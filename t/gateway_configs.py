@@ -15,6 +15,7 @@ For each configuration, asserted against what Postfix itself reads
   unchanged.  Then a check per configuration of what makes it special.
 """
 import os
+import re
 import shutil
 import tempfile
 
@@ -111,23 +112,33 @@ def run_config(name, cfg):
     with open(os.path.join(d, "main.cf"), "a") as f:
         f.write("delay_warning_time = 4h\n")
     postconf(d, "-e", "smtpd_policy_service_timeout = 20s")
+    internal = "10.1.2.3:2025/inet"          # a listener apply added, edited by hand
+    postconf(d, "-P", internal + "/smtpd_tls_security_level=encrypt")
     r = merge(d, "undo")
     tap.is_eq(r.returncode, 3, "%s: undo after hand edits: exit 3 (something left alone)" % name, r.stdout)
     tap.like(r.stdout, r"left alone: main\.cf: smtpd_policy_service_timeout was edited",
-             "%s: the edited setting is reported" % name)
+             "%s: the edited parameter is reported" % name)
+    tap.like(r.stdout, r"left alone: master\.cf: service %s was edited" % re.escape(internal),
+             "%s: the edited listener is reported" % name)
     v = View(d)
-    tap.is_eq((v.params.get("delay_warning_time"), v.params.get("smtpd_policy_service_timeout")),
-              ("4h", "20s"), "%s: both hand edits kept" % name)
-    rest = {k: x for k, x in v.params.items() if k not in ("delay_warning_time", "smtpd_policy_service_timeout")}
-    tap.ok(rest == before.params and v.options == before.options and v.services == before.services,
+    tap.is_eq((v.params.get("delay_warning_time"), v.params.get("smtpd_policy_service_timeout"),
+               v.options.get(internal + "/smtpd_tls_security_level")),
+              ("4h", "20s", "encrypt"), "%s: the hand edits are kept" % name)
+    tap.like(r.stdout, r"left alone: main\.cf: relayscreen_policy_check kept: settings left in place refer",
+             "%s: ... and relayscreen_policy_check, which that listener still uses" % name)
+    rest = {k: x for k, x in v.params.items()
+            if k not in ("delay_warning_time", "smtpd_policy_service_timeout", "relayscreen_policy_check")}
+    opts = {k: x for k, x in v.options.items() if not k.startswith(internal)}
+    svcs = {k: x for k, x in v.services.items() if k != internal}
+    tap.ok(rest == before.params and opts == before.options and svcs == before.services,
            "%s: everything else is as before apply" % name,
            "\n".join("%s: %s -> %s" % (k, before.params.get(k), rest.get(k))
                      for k in set(rest) | set(before.params) if rest.get(k) != before.params.get(k)))
     r = merge(d, "undo", "--force")
     v = View(d)
     tap.ok(r.returncode == 0 and "smtpd_policy_service_timeout" not in v.params
-           and v.params.get("delay_warning_time") == "4h",
-           "%s: undo --force takes the edited setting back, keeps the added one" % name, r.stdout)
+           and internal not in v.services and v.params.get("delay_warning_time") == "4h",
+           "%s: undo --force takes the edited settings back, keeps the added one" % name, r.stdout)
 
     # a missing site value
     d2 = copy_config(name, top, name + "-missing")
