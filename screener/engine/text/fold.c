@@ -277,37 +277,13 @@ static const unsigned char *ascii_end(const unsigned char *p,
     return p;
 }
 
-/* Complete a code point split across chunks; returns bytes used. */
-static size_t finish_part(FOLD_STREAM *f, const unsigned char *p, size_t n)
+static void feed_core(FOLD_STREAM *f, const unsigned char *p,
+		              const unsigned char *end)
 {
-    size_t  used = 0;
+    const unsigned char *q;
     uint32_t cp;
     int     r;
 
-    while (f->part_len < f->part_need && used < n)
-	f->part[f->part_len++] = p[used++];
-    r = utf8_decode(f->part, f->part_len, &cp);
-    if (r == 0 && used == n)
-	return used;                      /* still incomplete */
-    if (r > 0) {
-	put_cp(f, f->part, (size_t) r, cp);
-    } else {
-	/* invalid: the first byte out raw, the rest read again */
-	raw_byte(f, f->part, 1);
-	used = used >= f->part_len - 1 ? used - (f->part_len - 1) : 0;
-    }
-    f->part_len = f->part_need = 0;
-    return used;
-}
-
-void    fold_feed(FOLD_STREAM *f, const char *buf, size_t len)
-{
-    const unsigned char *p = (const unsigned char *) buf, *end = p + len, *q;
-    uint32_t cp;
-    int     r;
-
-    if (f->part_len)
-	p += finish_part(f, p, len);
     while (p < end) {
 	if (*p < 0x80) {
 	    q = ascii_end(p, end);
@@ -316,11 +292,11 @@ void    fold_feed(FOLD_STREAM *f, const char *buf, size_t len)
 	    continue;
 	}
 	r = utf8_decode(p, (size_t) (end - p), &cp);
-	if (r == 0) {
+	if (r == 0) {                         /* continues in the next chunk */
 	    f->part_len = (size_t) (end - p);
 	    memcpy(f->part, p, f->part_len);
 	    f->part_need = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
-	    break;
+	    return;
 	}
 	if (r < 0) {
 	    raw_byte(f, p, 1);
@@ -330,6 +306,43 @@ void    fold_feed(FOLD_STREAM *f, const char *buf, size_t len)
 	put_cp(f, p, (size_t) r, cp);
 	p += r;
     }
+}
+
+/* Go on with a code point split across chunks; returns the bytes of p
+ * used.  Invalid, it reads as it would have whole: its first byte raw,
+ * the bytes after it read again. */
+static size_t finish_part(FOLD_STREAM *f, const unsigned char *p, size_t n)
+{
+    unsigned char again[4];
+    size_t  used = 0, prev;
+    uint32_t cp;
+    int     r;
+
+    while (f->part_len < f->part_need && used < n)
+	f->part[f->part_len++] = p[used++];
+    r = utf8_decode(f->part, f->part_len, &cp);
+    if (r == 0)
+	return used;                      /* still incomplete */
+    if (r > 0) {
+	put_cp(f, f->part, (size_t) r, cp);
+	f->part_len = f->part_need = 0;
+	return used;
+    }
+    raw_byte(f, f->part, 1);
+    prev = f->part_len - used;            /* from earlier chunks */
+    memcpy(again, f->part + 1, prev - 1);
+    f->part_len = f->part_need = 0;
+    feed_core(f, again, again + prev - 1);
+    return 0;                             /* p's bytes are read again */
+}
+
+void    fold_feed(FOLD_STREAM *f, const char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *) buf, *end = p + len;
+
+    while (f->part_len && p < end)
+	p += finish_part(f, p, (size_t) (end - p));
+    feed_core(f, p, end);
     out_flush(f);
 }
 
