@@ -247,10 +247,14 @@ static void put_cp(FOLD_STREAM *f, const unsigned char *p, size_t n,
     }
 }
 
+/* Invalid UTF-8: as it is for regexes; U+FFFD per byte in the folded
+ * text, so that stays valid and no two stray bytes from different
+ * chunks can read as one character downstream. */
 static void raw_byte(FOLD_STREAM *f, const unsigned char *p, size_t n)
 {
     out_vis(f, p, n);
-    out_fold(f, p, n);
+    while (n--)
+	out_fold(f, "\xef\xbf\xbd", 3);
 }
 
 void    fold_begin(FOLD_STREAM *f, const FOLD_SINK *sink)

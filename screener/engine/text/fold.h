@@ -12,7 +12,8 @@
  *            white-space character a space, ignorables gone (ASCII
  *            letters are left to the matchers' byte classes): what the
  *            keyword automata, the detectors and --explain see.
- * Invalid UTF-8 bytes pass through both unchanged.
+ * Invalid UTF-8 bytes pass through the visible text unchanged and are
+ * U+FFFD (one per byte) in the folded text, which is always valid UTF-8.
  *
  * Folding each code point on its own and decomposing the result makes
  * the mapping context-free: "é" and "e" + U+0301 both read "e" + U+0301,
