@@ -140,6 +140,9 @@ static void test_filenames(void)
     forms("evil.exe::$DATA", "[evil.exe][evil.exe__$data]");
     forms("notes.txt:evil.exe", "[notes.txt][notes.txt_evil.exe]");
     forms("a<b>.exe", "[a<b>.exe][a_b_.exe]");
+    /* a name cut inside U+2000-200A's lead bytes: not white space, and
+     * nothing read past its end (found by fuzz_mime in a long run) */
+    forms("evil.exe\xe2\x80", "[evil.exe\xe2\x80]");
     forms("invoice \xc2\xa0 2024.pdf", "[invoice \xc2\xa0 2024.pdf][invoice 2024.pdf]");
 }
 

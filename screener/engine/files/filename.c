@@ -57,7 +57,7 @@ static size_t space_len(const unsigned char *p)
     if (p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80)
 	return 3;				/* OGHAM SPACE MARK */
     if (p[0] == 0xe2 && p[1] == 0x80
-	&& (p[2] <= 0x8a || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
+	&& ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf))
 	return 3;				/* U+2000-200A, 2028, 2029, 202F */
     if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
 	return 3;				/* MEDIUM MATHEMATICAL SPACE */

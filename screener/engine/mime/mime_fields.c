@@ -70,7 +70,7 @@ static size_t strip_len(const unsigned char *p)
     if (p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
 	return 2;
     if ((p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80)
-	|| (p[0] == 0xe2 && p[1] == 0x80 && (p[2] <= 0x8a || p[2] == 0xa8
+	|| (p[0] == 0xe2 && p[1] == 0x80 && ((p[2] >= 0x80 && p[2] <= 0x8a) || p[2] == 0xa8
 					       || p[2] == 0xa9 || p[2] == 0xaf))
 	|| (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f)
 	|| (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80))
