@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mymalloc.h"
 #include "promtext.h"
 
 void    promtext_label(FILE *fp, const char *v)
@@ -129,4 +130,83 @@ void    promtext_parse(FILE *fp, PROMTEXT_SAMPLE fn, void *ctx)
 	if (*p == ' ')
 	    fn(ctx, metric, labels, strtod(p + 1, NULL));
     }
+}
+
+/* --- the "stats" group and --stats ---------------------------------------- */
+
+static int get_path(const config_setting_t *g, const char *key, char **out,
+		            CFG_ERRS *e)
+{
+    const char *s;
+
+    if (cfg_get_string(g, key, &s, e) != 1 || *s == 0)
+	return 0;
+    if (*s != '/' || strlen(s) > 1000) {
+	cfg_err(e, config_setting_get_member(g, key),
+		"stats: \"%s\" must be an absolute path", key);
+	return -1;
+    }
+    *out = mystrdup(s);
+    return 1;
+}
+
+void    promtext_conf_load(PROMTEXT_CONF *pc, const config_setting_t *g,
+			           CFG_ERRS *e)
+{
+    static const char *const keys[] = {"file", "prometheus", "interval",
+    NULL};
+    long long v;
+    size_t  len;
+
+    pc->file = pc->prometheus = NULL;
+    pc->interval = PROMTEXT_INTERVAL_DEF;
+    if (g == NULL)
+	return;
+    cfg_check_keys(g, keys, e);
+    (void) get_path(g, "file", &pc->file, e);
+    if (get_path(g, "prometheus", &pc->prometheus, e) == 1
+	&& ((len = strlen(pc->prometheus)) < 5
+	    || strcmp(pc->prometheus + len - 5, ".prom") != 0))
+	cfg_err(e, config_setting_get_member(g, "prometheus"),
+		"stats: \"prometheus\" must end in .prom (node_exporter's "
+		"textfile collector reads only those)");
+    if (cfg_get_int(g, "interval", 1, PROMTEXT_INTERVAL_MAX, &v, e) == 1)
+	pc->interval = (int) v;
+}
+
+void    promtext_conf_copy(PROMTEXT_CONF *to, const PROMTEXT_CONF *from)
+{
+    to->file = from->file ? mystrdup(from->file) : NULL;
+    to->prometheus = from->prometheus ? mystrdup(from->prometheus) : NULL;
+    to->interval = from->interval > 0 ? from->interval : PROMTEXT_INTERVAL_DEF;
+}
+
+void    promtext_conf_free(PROMTEXT_CONF *pc)
+{
+    myfree(pc->file);
+    myfree(pc->prometheus);
+    pc->file = pc->prometheus = NULL;
+}
+
+int     promtext_show(const char *prog, const char *who, const char *path,
+		              int raw, PROMTEXT_SAMPLE fn, void *ctx)
+{
+    FILE   *fp;
+
+    if ((fp = fopen(path, "r")) == NULL) {
+	fprintf(stderr, "%s: cannot read %s (is %s running?): %s\n",
+		prog, path, who, strerror(errno));
+	return 1;
+    }
+    if (raw) {
+	char    buf[8192];
+	size_t  n;
+
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+	    fwrite(buf, 1, n, stdout);
+    } else {
+	promtext_parse(fp, fn, ctx);
+    }
+    fclose(fp);
+    return 0;
 }

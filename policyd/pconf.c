@@ -350,7 +350,7 @@ PCONF  *pconf_load(const char *path, CFG_ERRS *e)
     cfg_check_keys(root, top, e);
     load_daemon(c, root, e);
     cfg_get_group(root, "stats", &sg, e);
-    pstats_conf_load(&c->stats, sg, e);
+    promtext_conf_load(&c->stats, sg, e);
 
     strlist_init(&l);
     if (cfg_get_strings(root, "hosted_domains", &l, e) > 0)
@@ -398,7 +398,7 @@ void    pconf_free(PCONF *c)
 
     if (c == NULL)
 	return;
-    pstats_conf_free(&c->stats);
+    promtext_conf_free(&c->stats);
     for (i = 0; i < c->nlisteners; i++) {
 	myfree(c->listeners[i].name);
 	myfree(c->listeners[i].clients);

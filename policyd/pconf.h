@@ -94,7 +94,7 @@ typedef struct PCONF {
     STORE_ERR_MODE on_store_error;
     PREDIS_CONF redis;
     /* stats = { ... } (pstats.h) */
-    PSTATS_CONF stats;
+    PROMTEXT_CONF stats;
 } PCONF;
 
 /* Load and check a file; NULL with errors in e. */

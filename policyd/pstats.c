@@ -13,8 +13,6 @@
 #include "promtext.h"
 #include "pstats.h"
 
-#define PSTATS_INTERVAL_DEF 5
-#define PSTATS_INTERVAL_MAX 3600
 #define N_DROP 4
 
 typedef struct PSTATS_ROW {
@@ -25,7 +23,7 @@ typedef struct PSTATS_ROW {
 } PSTATS_ROW;
 
 static struct {
-    PSTATS_CONF cf;
+    PROMTEXT_CONF cf;
     int     on, failing;
     time_t  started, last_write;
     PSTATS_ROW *rows;
@@ -33,54 +31,6 @@ static struct {
     char    drop_why[N_DROP][16];
     unsigned long long drops[N_DROP];
 } ps;
-
-/* --- configuration -------------------------------------------------------- */
-
-static int get_path(const config_setting_t *g, const char *key, char **out,
-		            CFG_ERRS *e)
-{
-    const char *s;
-
-    if (cfg_get_string(g, key, &s, e) != 1 || *s == 0)
-	return 0;
-    if (*s != '/' || strlen(s) > 1000) {
-	cfg_err(e, config_setting_get_member(g, key),
-		"stats: \"%s\" must be an absolute path", key);
-	return -1;
-    }
-    *out = mystrdup(s);
-    return 1;
-}
-
-void    pstats_conf_load(PSTATS_CONF *sc, const config_setting_t *g,
-			         CFG_ERRS *e)
-{
-    static const char *const keys[] = {"file", "prometheus", "interval",
-    NULL};
-    long long v;
-    size_t  len;
-
-    sc->interval = PSTATS_INTERVAL_DEF;
-    if (g == NULL)
-	return;
-    cfg_check_keys(g, keys, e);
-    (void) get_path(g, "file", &sc->file, e);
-    if (get_path(g, "prometheus", &sc->prometheus, e) == 1
-	&& ((len = strlen(sc->prometheus)) < 5
-	    || strcmp(sc->prometheus + len - 5, ".prom") != 0))
-	cfg_err(e, config_setting_get_member(g, "prometheus"),
-		"stats: \"prometheus\" must end in .prom (node_exporter's "
-		"textfile collector reads only those)");
-    if (cfg_get_int(g, "interval", 1, PSTATS_INTERVAL_MAX, &v, e) == 1)
-	sc->interval = (int) v;
-}
-
-void    pstats_conf_free(PSTATS_CONF *sc)
-{
-    myfree(sc->file);
-    myfree(sc->prometheus);
-    sc->file = sc->prometheus = NULL;
-}
 
 /* --- counting ------------------------------------------------------------- */
 
@@ -191,14 +141,12 @@ static void write_files(time_t now)
     myfree(text);
 }
 
-void    pstats_start(const PSTATS_CONF *sc, time_t now)
+void    pstats_start(const PROMTEXT_CONF *sc, time_t now)
 {
     ps.started = now;
     if (sc->file == NULL && sc->prometheus == NULL)
 	return;
-    ps.cf.file = sc->file ? mystrdup(sc->file) : NULL;
-    ps.cf.prometheus = sc->prometheus ? mystrdup(sc->prometheus) : NULL;
-    ps.cf.interval = sc->interval > 0 ? sc->interval : PSTATS_INTERVAL_DEF;
+    promtext_conf_copy(&ps.cf, sc);
     ps.on = 1;
     write_files(now);
 }
@@ -214,7 +162,7 @@ void    pstats_stop(void)
     if (ps.on)
 	write_files(time(NULL));
     ps.on = 0;
-    pstats_conf_free(&ps.cf);
+    promtext_conf_free(&ps.cf);
     myfree(ps.rows);
     ps.rows = NULL;
     ps.n = ps.cap = 0;

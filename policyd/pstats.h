@@ -21,24 +21,14 @@
 
 #include <time.h>
 
-#include "cfgutil.h"
+#include "promtext.h"
 
 #define PSTATS_MAX_ROWS 1024      /* listener x decision x reason */
 #define PSTATS_NAME_MAX 64
 
-typedef struct PSTATS_CONF {
-    char   *file;                 /* NULL: no state file */
-    char   *prometheus;           /* NULL: none; ends in .prom */
-    int     interval;             /* seconds */
-} PSTATS_CONF;
-
-/* The "stats" group (g may be NULL: defaults). */
-void    pstats_conf_load(PSTATS_CONF *sc, const config_setting_t *g,
-			 CFG_ERRS *e);
-void    pstats_conf_free(PSTATS_CONF *sc);
 
 /* Start counting and writing (a copy of the settings is kept). */
-void    pstats_start(const PSTATS_CONF *sc, time_t now);
+void    pstats_start(const PROMTEXT_CONF *sc, time_t now);
 /* Hooks: one answered request; one connection dropped (malformed input
  * or a timeout). */
 void    pstats_decision(const char *listener, const char *action,

@@ -120,10 +120,9 @@ int     pstats_cli_main(int argc, char **argv, const char *def_conf)
 	{NULL, 0, NULL, 0},
     };
     const char *path = def_conf;
-    int     ch, raw = 0, interval;
+    int     ch, raw = 0, interval, rc;
     CFG_ERRS e;
     PCONF  *conf;
-    FILE   *fp;
     FIGS    f;
     char   *file;
 
@@ -153,25 +152,11 @@ int     pstats_cli_main(int argc, char **argv, const char *def_conf)
     file = mystrdup(conf->stats.file);
     interval = conf->stats.interval;
     pconf_free(conf);
-    if ((fp = fopen(file, "r")) == NULL) {
-	fprintf(stderr, "policyd: cannot read %s (is policyd running?): %s\n",
-		file, strerror(errno));
-	myfree(file);
-	return 1;
-    }
-    if (raw) {
-	char    buf[8192];
-	size_t  n;
-
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-	    fwrite(buf, 1, n, stdout);
-    } else {
-	memset(&f, 0, sizeof(f));
-	promtext_parse(fp, take, &f);
+    memset(&f, 0, sizeof(f));
+    rc = promtext_show("policyd", "policyd", file, raw, take, &f);
+    if (rc == 0 && !raw)
 	print_figs(&f, file, interval);
-	myfree(f.rows);
-    }
-    fclose(fp);
+    myfree(f.rows);
     myfree(file);
-    return 0;
+    return rc;
 }

@@ -261,7 +261,7 @@ static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     int     running, stop, failing;
-    SCONF_STATS cfg;
+    PROMTEXT_CONF cfg;
 } wr = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
 
 /* Write both files; warn once when writing starts failing. */
@@ -304,17 +304,14 @@ static void *writer(void *arg)
     return NULL;
 }
 
-void    stats_start(const SCONF_STATS *cfg)
+void    stats_start(const PROMTEXT_CONF *cfg)
 {
     int     err;
 
     st.started = time(NULL);
     if (cfg->file == NULL && cfg->prometheus == NULL)
 	return;
-    wr.cfg.file = cfg->file ? mystrdup(cfg->file) : NULL;
-    wr.cfg.prometheus = cfg->prometheus
-	? mystrdup(cfg->prometheus) : NULL;
-    wr.cfg.interval = cfg->interval > 0 ? cfg->interval : 5;
+    promtext_conf_copy(&wr.cfg, cfg);
     if ((err = pthread_create(&wr.tid, NULL, writer, NULL)) != 0)
 	msg_fatal("statistics thread: %s", strerror(err));
     wr.running = 1;
@@ -330,6 +327,5 @@ void    stats_stop(void)
     pthread_mutex_unlock(&wr.lock);
     pthread_join(wr.tid, NULL);
     wr.running = 0;
-    myfree(wr.cfg.file);
-    myfree(wr.cfg.prometheus);
+    promtext_conf_free(&wr.cfg);
 }

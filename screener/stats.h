@@ -27,7 +27,7 @@
 #define STATS_NAME_MAX 128        /* rule names are cut to this */
 
 /* Start the writer (after the privilege drop; no-op without files). */
-void    stats_start(const SCONF_STATS *cfg);
+void    stats_start(const PROMTEXT_CONF *cfg);
 /* Stop it and write the files one last time. */
 void    stats_stop(void);
 

@@ -175,10 +175,9 @@ int     stats_cli_main(int argc, char **argv)
 	{NULL, 0, NULL, 0},
     };
     const char *conf_path = DEF_CONF;
-    int     ch, raw = 0, interval;
+    int     ch, raw = 0, interval, rc;
     CFG_ERRS errs;
     SCONF  *conf;
-    FILE   *fp;
     FIGS    f;
     char   *path;
 
@@ -209,25 +208,11 @@ int     stats_cli_main(int argc, char **argv)
     path = mystrdup(conf->stats.file);
     interval = conf->stats.interval;
     sconf_unref(conf);
-    if ((fp = fopen(path, "r")) == NULL) {
-	fprintf(stderr, "screener: cannot read %s (is the screener running?): "
-		"%s\n", path, strerror(errno));
-	myfree(path);
-	return 1;
-    }
-    if (raw) {
-	char    buf[8192];
-	size_t  n;
-
-	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-	    fwrite(buf, 1, n, stdout);
-    } else {
-	memset(&f, 0, sizeof(f));
-	promtext_parse(fp, take, &f);
+    memset(&f, 0, sizeof(f));
+    rc = promtext_show("screener", "the screener", path, raw, take, &f);
+    if (rc == 0 && !raw)
 	print_figs(&f, path, interval);
-	myfree(f.rows);
-    }
-    fclose(fp);
+    myfree(f.rows);
     myfree(path);
-    return 0;
+    return rc;
 }

@@ -282,7 +282,7 @@ static void sconf_free(SCONF *c)
     myfree(c->milter.socket_group);
     myfree(c->milter.spool_dir);
     myfree(c->smtp.reply);
-    sconf_stats_free(c);
+    promtext_conf_free(&c->stats);
     myfree(c->path);
     myfree(c);
 }
@@ -325,7 +325,7 @@ SCONF  *sconf_load(const char *path, CFG_ERRS *e)
     load_log(c, g, e);
     g = NULL;
     cfg_get_group(root, "stats", &g, e);
-    sconf_stats_load(c, g, e);
+    promtext_conf_load(&c->stats, g, e);
     /* audit = true: every rule's default mode (before the rules load) */
     cfg_get_bool(root, "audit", &c->audit, e);
     if ((rules = config_setting_get_member(root, "rules")) != NULL) {
@@ -373,4 +373,14 @@ DIRECTION sconf_direction(const SCONF *c, const char *daemon_name,
 int     sconf_may_strip(const SCONF *c)
 {
     return (c->needs & NEED_STRIP) != 0;
+}
+
+ACTION  sconf_rule_action(const SCONF *c, const char *name)
+{
+    size_t  i;
+
+    for (i = 0; name && i < c->n_rules; i++)
+	if (strcmp(c->rules[i]->name, name) == 0)
+	    return c->rules[i]->action;
+    return ACT_NONE;
 }

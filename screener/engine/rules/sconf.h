@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include "cfgutil.h"
 #include "cidr.h"
+#include "promtext.h"
 #include "strlist.h"
 #include "action.h"
 
@@ -63,19 +64,13 @@ typedef struct SCONF_SMTP {
     char   *reply;                /* default "554 5.5.2 ..." text */
 } SCONF_SMTP;
 
-typedef struct SCONF_STATS {      /* sconf_stats.c */
-    char   *file;                 /* NULL: no state file */
-    char   *prometheus;      /* NULL: none; ends in .prom */
-    int     interval;             /* seconds between rewrites */
-} SCONF_STATS;
-
 typedef struct SCONF {
     char   *path;
     SCONF_DIRECTION direction;
     SCONF_LIMITS limits;
     SCONF_MILTER milter;
     SCONF_SMTP smtp;
-    SCONF_STATS stats;
+    PROMTEXT_CONF stats;          /* the "stats" group (promtext.h) */
     int     log_facility;         /* LOG_MAIL default */
     RULE  **rules;                /* ordered */
     size_t  n_rules;
@@ -103,10 +98,8 @@ const char *direction_name(DIRECTION d);
 /* Is r an SMTP reply of class klass ('4' or '5'): "550 5.7.1 text"? */
 int     sconf_reply_ok(const char *r, int klass);
 
-/* sconf_stats.c: the "stats" group; a rule's action by name (ACT_NONE
- * when there is no such rule). */
-void    sconf_stats_load(SCONF *c, const config_setting_t *g, CFG_ERRS *e);
-void    sconf_stats_free(SCONF *c);
+/* A rule's action by name (ACT_NONE when there is no such rule): the one
+ * question the statistics ask of the rule set. */
 ACTION  sconf_rule_action(const SCONF *c, const char *name);
 
 /* Does any rule strip?  Only then must the milter keep a copy of the
