@@ -11,6 +11,7 @@
 #include <unicode/ustring.h>
 #include <unicode/utf16.h>
 
+#include "acscan.h"
 #include "confusables.h"
 #include "cptable.h"
 #include "fold.h"
@@ -156,41 +157,29 @@ static size_t slow_step(const AC_AUTOMATON *ac, uint32_t *s,
     return used;
 }
 
+/* AC_SCAN's slow step: one code point (or an invalid byte). */
+static size_t conf_slow(const AC_SCAN *sc, uint32_t *s, size_t i, size_t end)
+{
+    const unsigned char *p = sc->p + i;
+    size_t  n = 1;
+    uint32_t cp;
+    int     r;
+
+    if (p[0] >= 0x80 && (r = utf8_decode(p, end - i, &cp)) > 0)
+	n = (size_t) r;
+    *sc->at = i + n;
+    (void) slow_step(sc->ac, s, p, n, sc->hit, sc->ctx);
+    return n;
+}
+
 void    conf_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const char *buf,
 		          size_t len, void (*hit)(void *ctx, uint32_t id),
 		          void *ctx, size_t *at)
 {
-    const unsigned char *b0 = (const unsigned char *) buf, *p = b0;
-    const unsigned char *end = p + len, *xcls = ac->xcls;
-    const uint32_t *delta = ac->delta;
-    uint32_t s = st->state;
-    size_t  n;
+    AC_SCAN sc = {ac, ac->xcls, (const unsigned char *) buf, conf_slow,
+    hit, ctx, at};
 
-    while (p < end) {
-	unsigned c = xcls[*p];
-
-	if (c != AC_XSLOW) {
-	    uint32_t t = delta[s + c];
-
-	    s = t & ~AC_OUT;
-	    p++;
-	    if (t & AC_OUT) {
-		*at = (size_t) (p - b0);
-		ac_report(ac, s, hit, ctx);
-	    }
-	    continue;
-	}
-	n = p[0] >= 0x80 ? (size_t) (end - p) : 1;
-	if (p[0] >= 0x80) {
-	    uint32_t cp;
-	    int     r = utf8_decode(p, n, &cp);
-
-	    n = r > 0 ? (size_t) r : 1;
-	}
-	*at = (size_t) (p + n - b0);
-	p += slow_step(ac, &s, p, n, hit, ctx);
-    }
-    st->state = s;
+    st->state = ac_scan(&sc, st->state, len);
 }
 
 static int is_ws(int c)

@@ -6,8 +6,8 @@
  * ASCII letters share one), every white-space byte is AC_CLASS_SPACE and
  * all other bytes AC_CLASS_OTHER.  Runs of white space are collapsed by
  * the DFA itself (a state reached by a space loops on further spaces;
- * no word starts with a space), so the hot loop is two table lookups
- * per byte and no call except on a hit.
+ * no word starts with a space), so the hot loop (acscan.c) is two table
+ * lookups per byte and no call except on a hit.
  */
 #include <config.h>
 
@@ -16,12 +16,57 @@
 
 #include "msg.h"
 #include "mymalloc.h"
+#include "acscan.h"
 #include "textmatch.h"
 
 static int is_space_byte(int c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f'
 	|| c == '\v';
+}
+
+/*
+ * The DFA table.  Rows in breadth-first order: the root and the shallow
+ * states, where a scan spends nearly all its steps, share a few cache
+ * lines instead of being spread over the table in word order.  States
+ * that report a word come last, from row out_row on, so the hot loop
+ * tests "row >= out_row" beside the chain of loads instead of masking a
+ * flag inside it.  Entries are premultiplied row offsets.  bfs[] holds
+ * every state but the root (nbfs = nstates - 1).
+ */
+static void ac_renumber(AC_AUTOMATON *ac, const int32_t *go,
+			        const uint32_t *bfs, size_t nbfs)
+{
+    size_t  nst = ac->nstates, i, c, next = 1, pass;
+    uint32_t *rank = mymalloc(nst * sizeof(*rank));
+    uint32_t *start = mymalloc(nst * sizeof(*start));
+    uint32_t *count = mymalloc(nst * sizeof(*count));
+
+    if (nbfs + 1 != nst || ac->out_count[0] != 0)
+	msg_panic("ac_renumber: %zu states, %zu reached", nst, nbfs + 1);
+    rank[0] = 0;
+    ac->out_row = UINT32_MAX;
+    for (pass = 0; pass < 2; pass++) {
+	if (pass == 1)
+	    ac->out_row = (uint32_t) (next * ac->ncls);
+	for (i = 0; i < nbfs; i++)
+	    if ((ac->out_count[bfs[i]] != 0) == pass)
+		rank[bfs[i]] = (uint32_t) next++;
+    }
+    for (i = 0; i < nst; i++) {
+	start[rank[i]] = ac->out_start[i];
+	count[rank[i]] = ac->out_count[i];
+    }
+    ac->delta = mymalloc(nst * ac->ncls * sizeof(uint32_t));
+    for (i = 0; i < nst; i++)
+	for (c = 0; c < ac->ncls; c++)
+	    ac->delta[rank[i] * ac->ncls + c] =
+		rank[go[i * ac->ncls + c]] * ac->ncls;
+    myfree(ac->out_start);
+    myfree(ac->out_count);
+    ac->out_start = start;
+    ac->out_count = count;
+    myfree(rank);
 }
 
 AC_AUTOMATON *ac_build(char **words, const size_t *owner, size_t n)
@@ -63,8 +108,8 @@ AC_AUTOMATON *ac_build(char **words, const size_t *owner, size_t n)
 
     /* Trie as a dense goto table (-1: none).  It and the DFA have states
      * x classes entries (states at most total + 1): refuse (NULL) a rule
-     * set too large to build, never exit.  AC_MAX_CELLS < AC_OUT keeps
-     * every premultiplied row offset below the AC_OUT bit. */
+     * set too large to build, never exit.  AC_MAX_CELLS keeps every
+     * premultiplied row offset well inside 32 bits. */
     cap_states = total + 1;
     if (cap_states > AC_MAX_CELLS / ac->ncls) {
 	strlist_free(&ac->pats);
@@ -185,12 +230,7 @@ AC_AUTOMATON *ac_build(char **words, const size_t *owner, size_t n)
     for (i = 0; i < nst; i++)
 	if (in_space[i])
 	    go[i * ac->ncls + AC_CLASS_SPACE] = (int32_t) i;
-    /* Entries are premultiplied row offsets, AC_OUT set when the target
-     * state reports a word: one load per byte in ac_feed(). */
-    ac->delta = mymalloc(nst * ac->ncls * sizeof(uint32_t));
-    for (i = 0; i < nst * ac->ncls; i++)
-	ac->delta[i] = (uint32_t) go[i] * ac->ncls
-	    | (ac->out_count[go[i]] ? AC_OUT : 0);
+    ac_renumber(ac, go, queue, tail);
     myfree(go);
     myfree(cnt);
     myfree(fail);
@@ -224,24 +264,12 @@ void    ac_report(const AC_AUTOMATON *ac, uint32_t row,
 	hit(ctx, ac->out_ids[ac->out_start[st] + k]);
 }
 
-#define AC_STEP(c) do { \
-	uint32_t t_ = delta[s + (c)]; \
-	s = t_ & ~AC_OUT; \
-	if (t_ & AC_OUT) \
-	    ac_report(ac, s, hit, ctx); \
-    } while (0)
-
 void    ac_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const void *buf,
 		size_t len, void (*hit)(void *ctx, uint32_t id), void *ctx)
 {
-    const unsigned char *p = buf, *end = p + len;
-    const unsigned char *cls = ac->cls;
-    const uint32_t *delta = ac->delta;
-    uint32_t s = st->state;
+    AC_SCAN sc = {ac, ac->cls, buf, NULL, hit, ctx, NULL};
 
-    while (p < end)
-	AC_STEP(cls[*p++]);
-    st->state = s;
+    st->state = ac_scan(&sc, st->state, len);
 }
 
 /* Regex window. */

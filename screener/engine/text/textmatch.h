@@ -24,14 +24,14 @@
 #include "strlist.h"
 
 #define AC_CLASS_OTHER 0
-#define AC_OUT (1u << 31)         /* delta entry: target reports a word */
 #define AC_CLASS_SPACE 1
 
 typedef struct AC_AUTOMATON {
     unsigned char cls[256];       /* byte -> class */
     unsigned ncls;
     size_t  nstates;
-    uint32_t *delta;              /* [row + class] -> row | AC_OUT */
+    uint32_t *delta;              /* [row + class] -> row */
+    uint32_t out_row;             /* rows from here on report words */
     uint32_t *out_start;          /* [state] -> index in out_ids */
     uint32_t *out_count;          /* [state] */
     uint32_t *out_ids;            /* pattern ids */
@@ -60,7 +60,7 @@ static inline void ac_stream_init(AC_STREAM *st)
     st->state = 0;
 }
 
-/* Report the words that end in state row (an AC_OUT target). */
+/* Report the words that end in state row (row >= out_row). */
 void    ac_report(const AC_AUTOMATON *ac, uint32_t row,
 		  void (*hit)(void *ctx, uint32_t id), void *ctx);
 
@@ -69,10 +69,8 @@ static inline void ac_step(const AC_AUTOMATON *ac, uint32_t *s, unsigned c,
 			           void (*hit)(void *ctx, uint32_t id),
 			           void *ctx)
 {
-    uint32_t t = ac->delta[*s + c];
-
-    *s = t & ~AC_OUT;
-    if (t & AC_OUT)
+    *s = ac->delta[*s + c];
+    if (*s >= ac->out_row)
 	ac_report(ac, *s, hit, ctx);
 }
 

@@ -1,0 +1,172 @@
+/*
+ * acscan.c - running the keyword automaton (textmatch.h) over a chunk of
+ * text: one stream for short chunks, two interleaved ones for long ones.
+ *
+ * A step is one dependent load (the column, delta + class, is found
+ * apart from the state), so one stream runs at the load latency.  A long
+ * chunk runs as two streams the CPU overlaps: the first half from the
+ * carried state, the second half speculatively from the root, keeping
+ * its states for its first AC_SYNC bytes and holding back up to AC_HELD
+ * hits.  The first stream then goes on into the second half until its
+ * state equals the kept one: from there on both runs are the same
+ * (the automaton is deterministic), so the held hits after that point
+ * are reported and the second run's state is the true one.  Hits come
+ * out in text order, exactly as from one stream.  If the states never
+ * meet within AC_SYNC bytes (a word prefix stretched over a long
+ * white-space run), or more hits were held than fit, the first stream
+ * simply finishes the chunk alone.
+ *
+ * A byte of class AC_XSLOW (confusables.c: not a one-byte skeleton) is
+ * stepped by the caller's slow() from the first stream only; the second
+ * stream stops before one, and the chunk goes on from there in one stream.
+ */
+#include <config.h>
+
+#include "acscan.h"
+
+#define AC_SPLIT_MIN 1024         /* shorter chunks: one stream */
+#define AC_SYNC 128               /* bytes whose speculative states are kept */
+#define AC_HELD 32                /* hits the speculative run may hold */
+
+typedef struct AC_SPEC {
+    size_t  kept[AC_SYNC];        /* state after each of its first bytes */
+    size_t  nkept;
+    size_t  held_at[AC_HELD];     /* chunk offset just after a held hit */
+    size_t  held_row[AC_HELD];
+    int     nheld;
+    int     spilled;              /* a hit did not fit: give up */
+    size_t  stop;                 /* where it stopped (len: the end) */
+} AC_SPEC;
+
+/* One step; the empty asm keeps the compiler from folding the column
+ * addition back into the chain of loads. */
+static inline size_t ac_next(const uint32_t *delta, unsigned c, size_t s)
+{
+    const uint32_t *col = delta + c;
+
+    __asm__("" : "+r"(col));
+    return col[s];
+}
+
+static inline void ac_found(const AC_SCAN *sc, size_t row, size_t at)
+{
+    if (sc->at)
+	*sc->at = at;
+    ac_report(sc->ac, (uint32_t) row, sc->hit, sc->ctx);
+}
+
+/* One stream over p[i..end): the state after it. */
+static size_t ac_seq(const AC_SCAN *sc, size_t s, size_t i, size_t end)
+{
+    const uint32_t *delta = sc->ac->delta;
+    size_t  out_row = sc->ac->out_row;
+    uint32_t s32;
+    unsigned c;
+
+    while (i < end) {
+	if ((c = sc->cls[sc->p[i]]) == AC_XSLOW) {
+	    s32 = (uint32_t) s;
+	    i += sc->slow(sc, &s32, i, end);
+	    s = s32;
+	    continue;
+	}
+	s = ac_next(delta, c, s);
+	if (++i, s >= out_row)
+	    ac_found(sc, s, i);
+    }
+    return s;
+}
+
+/* The speculative stream's step on byte j; 0 when it must stop. */
+static inline int ac_spec_step(const AC_SCAN *sc, AC_SPEC *sp, size_t *b,
+			               size_t j)
+{
+    unsigned c = sc->cls[sc->p[j]];
+
+    if (c == AC_XSLOW)
+	return 0;
+    *b = ac_next(sc->ac->delta, c, *b);
+    if (*b >= sc->ac->out_row) {
+	if (sp->nheld == AC_HELD) {
+	    sp->spilled = 1;
+	    return 0;
+	}
+	sp->held_at[sp->nheld] = j + 1;
+	sp->held_row[sp->nheld++] = *b;
+    }
+    return 1;
+}
+
+/* The first stream's step on byte *i (of the first half, end mid). */
+static inline size_t ac_first_step(const AC_SCAN *sc, size_t a, size_t *i,
+				           size_t mid)
+{
+    unsigned c = sc->cls[sc->p[*i]];
+    uint32_t s32 = (uint32_t) a;
+
+    if (c == AC_XSLOW) {
+	*i += sc->slow(sc, &s32, *i, mid);
+	return s32;
+    }
+    a = ac_next(sc->ac->delta, c, a);
+    if (++*i, a >= sc->ac->out_row)
+	ac_found(sc, a, *i);
+    return a;
+}
+
+/* The first stream goes on from mid until it meets the kept states. */
+static size_t ac_meet(const AC_SCAN *sc, const AC_SPEC *sp, size_t a,
+		              size_t b, size_t mid, size_t len)
+{
+    size_t  k, n;
+
+    for (k = 0; k < sp->nkept && !sp->spilled; k++) {
+	a = ac_next(sc->ac->delta, sc->cls[sc->p[mid + k]], a);
+	if (a >= sc->ac->out_row)
+	    ac_found(sc, a, mid + k + 1);
+	if (a == sp->kept[k]) {
+	    for (n = 0; n < (size_t) sp->nheld; n++)
+		if (sp->held_at[n] > mid + k + 1)
+		    ac_found(sc, sp->held_row[n], sp->held_at[n]);
+	    return sp->stop == len ? b : ac_seq(sc, b, sp->stop, len);
+	}
+    }
+    return ac_seq(sc, a, mid + k, len);
+}
+
+static size_t ac_split(const AC_SCAN *sc, size_t a, size_t len)
+{
+    size_t  mid = len / 2, b = 0, i = 0, j;
+    AC_SPEC sp;
+
+    while ((sc->p[mid] & 0xc0) == 0x80 && mid < len - AC_SYNC)
+	mid++;                            /* a character starts there */
+    sp.nheld = sp.spilled = 0;
+    sp.stop = len;
+    for (j = mid; j < mid + AC_SYNC; j++) {
+	if (!ac_spec_step(sc, &sp, &b, j))
+	    break;
+	sp.kept[j - mid] = b;
+    }
+    sp.nkept = j - mid;
+    if (j < mid + AC_SYNC)
+	sp.stop = j;
+    while (sp.stop == len && i < mid && j < len) {
+	a = ac_first_step(sc, a, &i, mid);
+	if (!ac_spec_step(sc, &sp, &b, j))
+	    sp.stop = j;
+	else
+	    j++;
+    }
+    a = ac_seq(sc, a, i, mid);
+    for (; sp.stop == len && j < len; j++)
+	if (!ac_spec_step(sc, &sp, &b, j))
+	    sp.stop = j;
+    return ac_meet(sc, &sp, a, b, mid, len);
+}
+
+uint32_t ac_scan(const AC_SCAN *sc, uint32_t state, size_t len)
+{
+    return (uint32_t) (len < AC_SPLIT_MIN ? ac_seq(sc, state, 0, len)
+		       : ac_split(sc, state, len));
+}
