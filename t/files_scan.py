@@ -184,6 +184,13 @@ case("ext", "TNEF compressed RTF body keyword",
          "application/ms-tnef"), "hold", "kw")
 case("ext", "TNEF text body keyword", att("winmail.dat", m.tnef([], body=b"the secret words here"),
                                           "application/ms-tnef"), "hold", "kw")
+# issue 10: a TNEF HTML body is read as HTML is rendered
+case("ext", "TNEF HTML body keyword, rendered",
+     att("winmail.dat", m.tnef([], html=b"<p>the <b>Secret</b>&nbsp;wo<!-- x -->rds</p>"),
+         "application/ms-tnef"), "hold", "kw")
+case("ext", "TNEF HTML body: markup is not text",
+     att("winmail.dat", m.tnef([], html=b"<p title='secret words'>nothing</p>"),
+         "application/ms-tnef"), "pass", "-")
 case("ext", "OLE package with an exe inside a doc",
      att("report.doc", m.ole({"WordDocument": b"\xec\xa5" + bytes(200), "ObjectPool": {
          "_1": {"\x01Ole10Native": struct.pack("<IH", 0, 2) + b"invoice.exe\0C:\\x\\invoice.exe\0"

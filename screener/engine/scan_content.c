@@ -284,6 +284,14 @@ static void cb_text(void *ctx, MIME_PART *p, const char *buf, size_t len)
 	scan_check_rules(s);
 }
 
+void    scan_extra_text_begin(SCAN *s, const char *part, TEXT_KIND kind)
+{
+    if (s->final || !(s->conf->needs & NEED_BODY_TEXT))
+	return;
+    scan_text_end(s, s->extra_ts);
+    scan_text_begin(s, &s->extra_ts, IN_BODY, part, kind, NULL);
+}
+
 void    scan_extra_text(SCAN *s, const char *part, const char *buf,
 			        size_t len)
 {

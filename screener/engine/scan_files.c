@@ -84,6 +84,13 @@ static void on_file(void *ctx, const FILE_FACTS *ff)
     }
 }
 
+static void on_text_begin(void *ctx, int html)
+{
+    SCAN   *s = ctx;
+
+    scan_extra_text_begin(s, s->files->path, html ? TEXT_HTML : TEXT_PLAIN);
+}
+
 static void on_text(void *ctx, const char *buf, size_t len)
 {
     SCAN   *s = ctx;
@@ -91,7 +98,7 @@ static void on_text(void *ctx, const char *buf, size_t len)
     scan_extra_text(s, s->files->path, buf, len);
 }
 
-static const FILES_OUT files_out = {on_file, on_text};
+static const FILES_OUT files_out = {on_file, on_text_begin, on_text};
 
 void    scan_files_new(SCAN *s)
 {

@@ -199,8 +199,11 @@ void    scan_top_free(SCAN *s);
 /* scan_content.c: MIME callbacks and keyword matching */
 extern const MIME_CALLBACKS scan_callbacks;
 
-/* Text found inside a file (a TNEF body) for body keyword rules; buf
- * NULL ends it. */
+/* Text found inside a file (a TNEF body) for body keyword rules:
+ * scan_extra_text_begin() starts one, rendered as kind (HTML for a TNEF
+ * HTML body); scan_extra_text() feeds it (plain text when nothing was
+ * begun) and ends it with buf NULL. */
+void    scan_extra_text_begin(SCAN *s, const char *part, TEXT_KIND kind);
 void    scan_extra_text(SCAN *s, const char *part, const char *buf,
 			size_t len);
 

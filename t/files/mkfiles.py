@@ -138,15 +138,18 @@ def lzfu(rtf):
         struct.pack("<I", binascii.crc32(body) & 0xffffffff) + body
 
 
-def tnef(attachments=(), body=None, rtf=None, lie=None):
+def tnef(attachments=(), body=None, rtf=None, lie=None, html=None):
     """attachments: [(long name, data)]; body: attBody text; rtf: RTF
-    bytes stored as PR_RTF_COMPRESSED.  lie: 'length' makes one attribute
-    claim more bytes than the file has, 'props' a lying property count."""
+    bytes stored as PR_RTF_COMPRESSED; html: bytes stored as PR_BODY_HTML.
+    lie: 'length' makes one attribute claim more bytes than the file has,
+    'props' a lying property count."""
     out = struct.pack("<IH", 0x223E9F78, 0x0001)
     out += _tnef_attr(1, 0x00089006, struct.pack("<I", 0x00010000))
     out += _tnef_attr(1, 0x00078008, b"IPM.Microsoft Mail.Note\0")
     if body is not None:
         out += _tnef_attr(1, 0x0002800C, body)
+    if html is not None:
+        out += _tnef_attr(1, 0x00069003, mapi_props([(0x0102, 0x1013, html)]))
     if rtf is not None:
         props = mapi_props([(0x0102, 0x1009, lzfu(rtf))])
         if lie == "props":

@@ -47,7 +47,13 @@ static void fz_text(void *ctx, const char *buf, size_t len)
 	fz_sum += (unsigned char) buf[i];
 }
 
-static const FILES_OUT fz_out = {fz_file, fz_text};
+static void fz_text_begin(void *ctx, int html)
+{
+    (void) ctx;
+    fz_sum += (unsigned) html;
+}
+
+static const FILES_OUT fz_out = {fz_file, fz_text_begin, fz_text};
 
 static void files_fuzz_init(void)
 {

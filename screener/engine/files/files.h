@@ -58,8 +58,10 @@ typedef struct FILE_FACTS {
 typedef struct FILES_OUT {
     /* A file inside the current part (depth >= 1). */
     void    (*file) (void *ctx, const FILE_FACTS *f);
-    /* Text a recipient reads (a TNEF body), for keyword rules; a call
-     * with buf NULL ends one text. */
+    /* Text a recipient reads (a TNEF body), for keyword rules: each
+     * text starts with text_begin() (html: render it as HTML first),
+     * and a call of text() with buf NULL ends it. */
+    void    (*text_begin) (void *ctx, int html);
     void    (*text) (void *ctx, const char *buf, size_t len);
 } FILES_OUT;
 

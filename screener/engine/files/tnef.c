@@ -218,14 +218,14 @@ static void bodies(TNEF *t)
     for (i = 0; i < 3; i++) {
 	if (!txt[i]->set)
 	    continue;
-	t->f->out->text(t->f->ctx, NULL, 0);
+	t->f->out->text_begin(t->f->ctx, txt[i] == &t->html);
 	t->text_uni = txt[i]->uni;
 	(void) stream(t, txt[i], 0, text_sink);
 	t->f->out->text(t->f->ctx, NULL, 0);
     }
     if (t->rtfc.set) {
 	t->rtf = rtf_new(rtf_text, t->f, t->f->lim->max_archive_expansion);
-	t->f->out->text(t->f->ctx, NULL, 0);
+	t->f->out->text_begin(t->f->ctx, 0);
 	(void) stream(t, &t->rtfc, 0, rtf_sink);
 	(void) files_expand(t->f, rtf_produced(t->rtf), &t->total, t->size);
 	rtf_free(t->rtf);
