@@ -98,6 +98,11 @@ for name, body in [
         ("attribute text is not text", "<div title=\"merger plan\">ok</div>"),
 ]:
     case("html: " + name, msg(body, HTML), "pass", "-")
+# Found by a 30-minute fuzz_text run: a long text run after <plaintext>
+# went out ahead of the text still buffered before it, so the phrase was
+# read backwards when the part came in one chunk.
+case("html: <plaintext> after buffered text keeps the order",
+     msg("merger <plaintext>plan " + "filler " * 600, HTML), "hold", "merger")
 case("html: end tag of script in another case", msg("<SCRIPT>x</ScRiPt >merger plan", HTML), "hold", "merger")
 case("html: href matched as its own text", msg("<a href=\"https://evil.example.net/login\">click here</a>", HTML),
      "redirect", "link", "evil.example.net")

@@ -93,9 +93,10 @@ static void out_flush(HTML *h)
     }
 }
 
+/* Text in order: a long run goes out directly, after what is buffered. */
 static void out(HTML *h, const char *p, size_t n)
 {
-    if (h->out_len + n > HTML_OUT)
+    if (h->out_len + n > HTML_OUT || n >= HTML_OUT / 2)
 	out_flush(h);
     if (n >= HTML_OUT / 2) {
 	h->emit(h->ctx, p, n);
