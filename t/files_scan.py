@@ -21,6 +21,10 @@ BUILD = os.environ.get("RS_BUILDDIR", ".")
 SCREENER = os.path.join(BUILD, "screener", "screener")
 TMP = tempfile.mkdtemp(prefix="rs-files.")
 MZ_SHA = hashlib.sha256(m.MZ).hexdigest()
+# 4 MB that LZMA packs 64:1 (a repeated random block): big enough that
+# 7-Zip keeps a 4 MB dictionary, small enough for the ratio limit.
+DICT_DATA = os.urandom(65536) * 64
+DICT_SHA = hashlib.sha256(DICT_DATA).hexdigest()
 
 CONFS = {
     "ext": """
@@ -57,6 +61,14 @@ limits = { max_archive_depth = 2; max_archive_members = 10; max_archive_size = "
 rules = ( { name = "exe"; attachment = { extensions = [ "exe" ]; }; action = "reject"; } );
 limits = { max_archive_size = "64K"; on_limit = "hold"; };
 """,
+    "dict": """
+rules = ( { name = "known"; attachment = { sha256 = [ "%s" ]; }; action = "discard"; } );
+limits = { max_archive_dictionary = "1M"; };
+""" % DICT_SHA,
+    "dict8": """
+rules = ( { name = "known"; attachment = { sha256 = [ "%s" ]; }; action = "discard"; } );
+limits = { max_archive_dictionary = "8M"; };
+""" % DICT_SHA,
     "defaults": """
 rules = ( { name = "exe"; attachment = { extensions = [ "exe" ]; }; action = "reject"; } );
 """,
@@ -339,6 +351,21 @@ case("limits", "max_archive_expansion", att("e.tgz", tar_gz([("r%d" % i, b"DATA"
      "tempfail", "limit:archive_expansion")
 case("limits", "max_archive_ratio", att("r.zip", m.zip_of([("zeros", bytes(4 << 20))])), "tempfail",
      "limit:archive_ratio")
+
+# The LZMA dictionary a 7z, xz or lzma file declares is memory the decoder
+# fills as data comes out (lzmaguard.c): over max_archive_dictionary the
+# member is not decoded.  The member is read only for the SHA-256 rule.
+def xz_dict(data, fmt):
+    return lzma.compress(data, format=fmt, filters=[{"id": lzma.FILTER_LZMA2 if fmt == lzma.FORMAT_XZ
+                                                     else lzma.FILTER_LZMA1, "dict_size": 4 << 20}])
+
+
+for kind, data in (("7z", m.sevenz({"payload.bin": DICT_DATA}, dictionary="4m")),
+                   ("xz", xz_dict(DICT_DATA, lzma.FORMAT_XZ)), ("lzma", xz_dict(DICT_DATA, lzma.FORMAT_ALONE))):
+    case("dict", "%s with a 4M dictionary, max_archive_dictionary 1M" % kind, att("d." + kind, data),
+         "tempfail", "limit:archive_dictionary")
+    case("dict8", "%s with a 4M dictionary, max_archive_dictionary 8M" % kind, att("d." + kind, data),
+         "discard", "known")
 
 # hostile, default limits: bounded time, unreadable/on_limit, never a crash
 def timed(name, msg, actions, limit_s=60):

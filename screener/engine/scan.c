@@ -59,6 +59,7 @@ void    scan_set_special(SCAN *s, ACTION a, const char *what)
 	"limit:names", "limit:ambiguous", "error:regex", "error:sha256",
 	"limit:archive_depth", "limit:archive_members", "limit:archive_size",
 	"limit:archive_expansion", "limit:archive_ratio",
+	"limit:archive_dictionary",
     NULL};
     size_t  i;
 

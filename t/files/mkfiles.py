@@ -48,8 +48,10 @@ def tool(args, files, out):
             return f.read()
 
 
-def sevenz(files, password=None, header_enc=False):
+def sevenz(files, password=None, header_enc=False, dictionary=None):
     args = ["7z", "a", "-bd", "-y", "out.7z"]
+    if dictionary:
+        args[2:2] = ["-m0=lzma2", "-md=" + dictionary]
     if password:
         args.insert(2, "-p" + password)
         if header_enc:

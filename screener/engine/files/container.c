@@ -9,7 +9,9 @@
  * out counts against the expansion and ratio limits; a member is read
  * only as far as the rules need, and where skipping it would make
  * libarchive decompress it unseen (solid 7z, compressed tar) it is read
- * through here, counted, instead.
+ * through here, counted, instead.  The LZMA decoders libarchive starts
+ * are held to limits.max_archive_dictionary (lzmaguard.c); a refusal is
+ * that limit, not an unreadable file.
  */
 #include <config.h>
 
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "files_int.h"
+#include "lzmaguard.h"
 #include "spool.h"
 #include "mymalloc.h"
 
@@ -78,6 +81,15 @@ static void raw_name(const char *outer, const char *given, char *out,
 	out[dot - out] = 0;
 }
 
+/* libarchive failed: over the dictionary limit, or unreadable. */
+static void read_failed(FILES *f, struct archive *a)
+{
+    if (lzma_guard_refused())
+	files_limit(f, "archive_dictionary");
+    else
+	files_flag(f, FF_UNREADABLE, archive_error_string(a));
+}
+
 /* Read one member as far as wanted; returns 0, or -1 to stop the walk. */
 static int read_member(FILES *f, int d, struct archive *a, uint64_t *total,
 		               uint64_t csize)
@@ -94,7 +106,7 @@ static int read_member(FILES *f, int d, struct archive *a, uint64_t *total,
 	    return 0;
 	}
 	if (n < 0) {
-	    files_flag(f, FF_UNREADABLE, archive_error_string(a));
+	    read_failed(f, a);
 	    return -1;
 	}
 	if (files_expand(f, (uint64_t) n, total, csize) < 0)
@@ -115,7 +127,7 @@ static int entry_ok(FILES *f, struct archive *a, int r)
     if (archive_read_has_encrypted_entries(a) > 0)
 	files_flag(f, FF_ENCRYPTED, NULL);
     else
-	files_flag(f, FF_UNREADABLE, archive_error_string(a));
+	read_failed(f, a);
     return 0;
 }
 
@@ -131,10 +143,12 @@ static int walk(FILES *f, int d, int fd, uint64_t csize, int mode)
     const char *pn;
     int     r, enc, entries = 0;
 
+    lzma_guard_enter(f->lim->max_archive_dictionary);
     if (lseek(fd, 0, SEEK_SET) < 0
 	|| archive_read_open_fd(a, fd, FILE_CHUNK) != ARCHIVE_OK) {
-	files_flag(f, FF_UNREADABLE, archive_error_string(a));
+	read_failed(f, a);
 	archive_read_free(a);
+	lzma_guard_leave();
 	return -1;
     }
     while (entry_ok(f, a, archive_read_next_header(a, &ae))) {
@@ -165,6 +179,7 @@ static int walk(FILES *f, int d, int fd, uint64_t csize, int mode)
 	    break;
     }
     archive_read_free(a);
+    lzma_guard_leave();
     return entries;
 }
 

@@ -13,10 +13,12 @@
 #define DEF_ARCHIVE_SIZE       (50ULL << 20)  /* one container, compressed */
 #define DEF_ARCHIVE_EXPANSION  (512ULL << 20) /* read out, per message */
 #define DEF_ARCHIVE_RATIO      1000           /* read out / container size */
+#define DEF_ARCHIVE_DICTIONARY (64ULL << 20)  /* LZMA dictionary (xz -9, 7z -mx9) */
 
 /* Upper bounds of the settings themselves. */
 #define MAX_ARCHIVE_DEPTH      16
 #define MAX_ARCHIVE_MEMBERS    10000000UL
+#define MAX_ARCHIVE_DICTIONARY (4ULL << 30)
 
 /* Fixed bounds of the readers. */
 #define FILE_HEAD_SNIFF   4096            /* bytes that name most formats */

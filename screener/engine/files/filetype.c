@@ -30,6 +30,7 @@ struct FILES_CONF {
 static int at(const unsigned char *h, size_t n, size_t off, const char *sig,
 	              size_t len);
 static int iso_at(const unsigned char *h, size_t n, size_t off);
+static int lzma_alone_at(const unsigned char *h, size_t n);
 
 /* Detected type -> the extension it implies (screener.conf(5) lists it).
  * A rule on "exe" fires on an MZ file whatever its name. */
@@ -62,6 +63,7 @@ static const struct {
     {"application/x-gzip", "gz", "application/gzip"},
     {"application/x-bzip2", "bz2", NULL},
     {"application/x-xz", "xz", NULL},
+    {"application/x-lzma", "lzma", NULL},
     {"application/zstd", "zst", NULL},
     {"application/x-tar", "tar", NULL},
     {NULL, NULL, NULL},
@@ -192,6 +194,8 @@ static const char *own_type(const unsigned char *h, size_t n)
 	return "application/x-xz";
     if (at(h, n, 0, "\050\265\057\375", 4))
 	return "application/zstd";
+    if (lzma_alone_at(h, n))
+	return "application/x-lzma";
     if (at(h, n, 257, "ustar", 5))
 	return "application/x-tar";
     if (at(h, n, 0, "\170\237\076\042", 4))
@@ -255,6 +259,23 @@ static int iso_at(const unsigned char *h, size_t n, size_t off)
 	|| at(h, n, off, "NSR02", 5) || at(h, n, off, "NSR03", 5);
 }
 
+/* A legacy .lzma header (lzma_alone: 7-Zip and WinRAR open it) as the
+ * tools write it: properties lc=3 lp=0 pb=2, a power-of-two dictionary
+ * of 4K to 1G, an unknown size or one below 2^48. */
+static int lzma_alone_at(const unsigned char *h, size_t n)
+{
+    uint32_t dict;
+
+    if (n < 13 || h[0] != 0x5d)
+	return 0;
+    dict = (uint32_t) h[1] | (uint32_t) h[2] << 8 | (uint32_t) h[3] << 16
+	| (uint32_t) h[4] << 24;
+    if (dict < 4096 || dict > (1U << 30) || (dict & (dict - 1)) != 0)
+	return 0;
+    return at(h, n, 5, "\377\377\377\377\377\377\377\377", 8)
+	|| (h[11] == 0 && h[12] == 0);
+}
+
 FKIND   filetype_sniff(const unsigned char *h, size_t n)
 {
     size_t  i;
@@ -267,7 +288,8 @@ FKIND   filetype_sniff(const unsigned char *h, size_t n)
 	|| at(h, n, 257, "ustar", 5))
 	return FK_ARCHIVE;
     if (at(h, n, 0, "\037\213", 2) || at(h, n, 0, "BZh", 3)
-	|| at(h, n, 0, "\375" "7zXZ\0", 6) || at(h, n, 0, "\050\265\057\375", 4))
+	|| at(h, n, 0, "\375" "7zXZ\0", 6) || at(h, n, 0, "\050\265\057\375", 4)
+	|| lzma_alone_at(h, n))
 	return FK_COMPRESSED;
     if (at(h, n, 0, "\170\237\076\042", 4))
 	return FK_TNEF;

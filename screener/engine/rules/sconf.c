@@ -93,6 +93,7 @@ static void load_limits(SCONF *c, const config_setting_t *g, CFG_ERRS *e)
 	"max_header_size", "max_headers", "max_line_length", "on_limit",
 	"on_error", "max_archive_depth", "max_archive_members",
 	"max_archive_size", "max_archive_expansion", "max_archive_ratio",
+	"max_archive_dictionary",
     NULL};
     SCONF_LIMITS *l = &c->limits;
     long long v;

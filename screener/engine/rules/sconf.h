@@ -42,6 +42,7 @@ typedef struct SCONF_LIMITS {
     unsigned long long max_archive_size;  /* a container's own size */
     unsigned long long max_archive_expansion; /* bytes read out, per message */
     unsigned long max_archive_ratio;      /* read out / container size */
+    unsigned long long max_archive_dictionary; /* LZMA decoder dictionary */
 } SCONF_LIMITS;
 
 typedef struct SCONF_MILTER {

@@ -28,6 +28,7 @@ void    sconf_archive_limits(SCONF_LIMITS *l, const config_setting_t *g,
     l->max_archive_size = DEF_ARCHIVE_SIZE;
     l->max_archive_expansion = DEF_ARCHIVE_EXPANSION;
     l->max_archive_ratio = DEF_ARCHIVE_RATIO;
+    l->max_archive_dictionary = DEF_ARCHIVE_DICTIONARY;
     if (g == NULL)
 	return;
     if (cfg_get_int(g, "max_archive_depth", 0, MAX_ARCHIVE_DEPTH, &v, e) == 1)
@@ -41,6 +42,9 @@ void    sconf_archive_limits(SCONF_LIMITS *l, const config_setting_t *g,
 	l->max_archive_expansion = sz;
     if (cfg_get_int(g, "max_archive_ratio", 1, 1000000000, &v, e) == 1)
 	l->max_archive_ratio = (unsigned long) v;
+    if (cfg_get_size(g, "max_archive_dictionary", MAX_ARCHIVE_DICTIONARY, &sz,
+		     e) == 1)
+	l->max_archive_dictionary = sz;
 }
 
 /* encrypted / unreadable / macros = true; false means nothing, so it is
