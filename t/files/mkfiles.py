@@ -1,10 +1,13 @@
 """t/files/mkfiles.py - test containers made at test time, by our own code
 or by the Debian tools (zip/tar through Python, 7z, gcab, xorriso).
 
-Nothing here is third-party data: TNEF, OLE2 (CFB) and RAR 4/5 (stored,
-no compression) are written from their published format descriptions
-(MS-OXTNEF, MS-CFB, RARLAB's technote), so no RAR software or licence is
-involved.  Every function returns bytes.
+TNEF, OLE2 (CFB) and RAR 4/5 (stored, no compression) are written from
+their published format descriptions (MS-OXTNEF, MS-CFB, RARLAB's
+technote), so no RAR software or licence is involved.  The one exception,
+compressed RAR (no free RAR compressor exists): two small archives from
+libarchive's test suite, kept unchanged in t/files/libarchive/ (BSD
+licence; its README says where they come from), decoded by
+libarchive_rar().  Every function returns bytes.
 """
 import binascii
 import email.message
@@ -336,6 +339,28 @@ def rar5(members, encrypted=None):
                             struct.pack("<I", binascii.crc32(data) & 0xffffffff),
                             _vint(0), _vint(0), _vint(len(nb)), nb]) + data
     return out + _rar5_block([_vint(5), _vint(0), _vint(0)])
+
+
+# Compressed RAR: libarchive's fixtures (t/files/libarchive/README).
+LIBARCHIVE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libarchive")
+RAR4_BEST = "test_read_format_rar_compress_best.rar"       # RAR 4, method "best"
+RAR4_BEST_HTML_SHA = "ee16390e87152d7dec632ae2b37566da6135966e46b5166e6f40a1c827fa61ad"
+RAR5_COMPRESSED = "test_read_format_rar5_compressed.rar"     # RAR 5, test.bin compressed
+RAR5_TEST_BIN_SHA = "588870a2dade35c2650fbb7898c9a9c7f21fce7c281198604e8d0c9737f2c375"
+
+
+def libarchive_rar(name):
+    """The archive NAME, decoded from its uuencoded copy."""
+    out = bytearray()
+    with open(os.path.join(LIBARCHIVE_DIR, name + ".uu"), "rb") as f:
+        lines = f.read().split(b"\n")
+    assert lines[0].startswith(b"begin ")
+    for line in lines[1:]:
+        if line.strip() == b"end":
+            return bytes(out)
+        if line:
+            out += binascii.a2b_uu(line)
+    raise ValueError("%s: no end line" % name)
 
 
 # --- inline encodings ---------------------------------------------------
