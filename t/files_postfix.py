@@ -21,6 +21,8 @@ sessions on the lab's listeners:
             unreadable rule applies: 451 (limits.on_limit)
  10b       and the other limits (members, size, expansion, ratio) alike
  11 clean   a clean zip and a plain docx are delivered
+ 12 rar     compressed RAR 4 and RAR 5 (libarchive's test fixtures,
+            t/files/libarchive): refused on a member's SHA-256
 Every verdict is in the screener's log with Postfix's queue id, and the
 screener exits cleanly at the end.
 """
@@ -48,12 +50,14 @@ rules = (
   { name = "strip-bat"; attachment = { extensions = ["bat"]; }; action = "strip"; },
   { name = "encrypted"; attachment = { encrypted = true; }; action = "hold"; },
   { name = "hold-hta"; attachment = { names = ["*.hta"]; }; action = "hold"; },
+  { name = "known"; attachment = { sha256 = ["%s", "%s"]; };
+    action = "reject"; reply = "550 5.7.1 A known file"; },
   { name = "unreadable"; direction = "inbound"; attachment = { unreadable = true; };
     action = "discard"; }
 );
 limits = { max_archive_depth = 3; max_archive_members = 50; max_archive_size = "4M";
            max_archive_expansion = "8M"; max_archive_ratio = 1000; };
-"""
+""" % (m.RAR4_BEST_HTML_SHA, m.RAR5_TEST_BIN_SHA)
 
 EXE_ZIP = m.zip_of([("inner/invoice.exe", m.MZ), ("readme.txt", b"read me")])
 
@@ -238,6 +242,15 @@ with MilterLab(CONF) as lab:
         r = lab.send("public", sender="someone@sender.test", rcpts=["user@example.com"], data=data)
         tap.ok(r.accepted, "accepted", r.dump())
         tap.is_eq(len(lab.wait_delivered(lab.exchange, token)), 1, "delivered")
+
+    @tap.case("12 compressed RAR 4 and RAR 5 (libarchive's fixtures): a member's SHA-256")
+    def _():
+        for label, fixture, file in (("rar4", m.RAR4_BEST, "a.rar/LibarchiveAddingTest.html"),
+                                     ("rar5", m.RAR5_COMPRESSED, "a.rar/test.bin")):
+            data, _ = mime_message("mallory@sender.test", ["user@example.com"],
+                                   attachments=[("a.rar", m.libarchive_rar(fixture),
+                                                 "application/vnd.rar")])
+            refused(lab, label, data, 550, r"A known file", "known", file)
 
     tap.run("screener exits cleanly", check_clean_exit, lab)
 
