@@ -3,20 +3,28 @@
  * reading of its replies.
  *
  * The script keeps, per rate key, the same ring of slots as the memory
- * store (pratelimit.h) in one hash: z = slot length (ms), h = newest
- * slot number, a/b = messages/recipients in the ring, mP/rP = the counts
- * of ring position P.  It moves every key's ring on to "now", checks
- * every key, and only when all pass adds the request's counts, so one
- * EVALSHA is one atomic decision whatever the other gateways do at the
- * same moment.  A key expires once its newest slot has left the window
- * (when nothing in it could matter any more); the expiry is set when the
- * newest slot changes, so a decision is two calls per key (HMGET, HSET
- * of only what changed) most of the time.
+ * store (pratelimit.h) in one hash (key layout 2, predis_script.h): field
+ * "_" holds z = slot length (ms), h = newest slot number, a/b =
+ * messages/recipients in the ring, and field "A" + P the counts m/r of
+ * ring position P, every value packed little-endian doubles
+ * (struct.pack '<dddd' and '<dd').  It moves every key's ring on to
+ * "now", checks every key, and only when all pass writes (the moved
+ * ring and the request's counts), so one EVALSHA is one atomic decision
+ * whatever the other gateways do at the same moment, and a refusal
+ * writes nothing.  A key expires once its newest slot has left the
+ * window (when nothing in it could matter any more); the expiry is set
+ * when the newest slot changes, so a decision is two calls per key
+ * (HMGET of "_" and the slot, HSET of both) most of the time.
  *
- * ARGV: now_ms (0: the Redis server's clock), slot_ms, ring length, then
- * for each key max_messages, max_recipients, add_messages,
- * add_recipients.  Returns 0 (counted) or 2i-1 / 2i when key i (1-based)
- * would go over its message / recipient limit.
+ * The cost is the server's: no number is formatted or parsed as text
+ * (Redis prints numeric arguments with %.17g, Lua parses with strtod),
+ * the arguments come packed too, field names are single characters.
+ *
+ * KEYS: the rate keys.  ARGV[1]: struct '<i8i8i8' now_ms (0: the Redis
+ * server's clock), slot_ms, ring length, then '<i8i8i8i8' per key:
+ * max_messages, max_recipients, add_messages, add_recipients.  Returns 0
+ * (counted) or 2i-1 / 2i when key i (1-based) would go over its message
+ * / recipient limit.
  */
 #include <config.h>
 
@@ -27,69 +35,67 @@
 #include "msg.h"
 #include "predis_script.h"
 
+/* Slot fields are "A" + position: one letter each. */
+typedef char predis_ring_fits[RATE_RING <= 26 ? 1 : -1];
+
 const char predis_script[] =
-"local now = tonumber(ARGV[1])\n"
+"local upk, pk, char = struct.unpack, struct.pack, string.char\n"
+"local A = ARGV[1]\n"
+"local now, slot, n = upk('<i8i8i8', A)\n"
 "if now == 0 then\n"
 "  local t = redis.call('TIME')\n"
 "  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
 "end\n"
-"local slot, n = tonumber(ARGV[2]), tonumber(ARGV[3])\n"
 "local cur = math.floor(now / slot)\n"
+"local fc = char(65 + cur % n)\n"
 "local st = {}\n"
-"for i, k in ipairs(KEYS) do\n"
-"  local p = cur % n\n"
-"  local v = redis.call('HMGET', k, 'z', 'h', 'a', 'b', 'm' .. p, 'r' .. p)\n"
-"  local h, a, b = tonumber(v[2]), tonumber(v[3]) or 0, tonumber(v[4]) or 0\n"
-"  local m, r = tonumber(v[5]) or 0, tonumber(v[6]) or 0\n"
-"  local moved = false\n"
-"  if tonumber(v[1]) ~= slot or h == nil or cur - h >= n then\n"
-"    if v[1] or v[2] then redis.call('DEL', k) end\n"
-"    h, a, b, m, r, moved = cur, 0, 0, 0, 0, true\n"
+"for i = 1, #KEYS do\n"
+"  local k, e = KEYS[i], 8 * (i - 1)\n"
+"  local mm, mr, am, ar = upk('<i8i8i8i8', A, 25 + 32 * (i - 1))\n"
+"  local f = fc\n"
+"  local v = redis.call('HMGET', k, '_', f)\n"
+"  local z, h, a, b, m, r, drop = nil, nil, 0, 0, 0, 0, false\n"
+"  if v[1] and #v[1] == 32 then z, h, a, b = upk('<dddd', v[1]) end\n"
+"  if z ~= slot or cur - h >= n then\n"
+"    h, a, b, drop = cur, 0, 0, true\n"
 "  elseif cur > h then\n"
-"    local f = {}\n"
-"    for s = h + 1, cur do\n"
-"      f[#f + 1] = 'm' .. (s % n)\n"
-"      f[#f + 1] = 'r' .. (s % n)\n"
+"    drop = {}\n"
+"    for s = h + 1, cur do drop[#drop + 1] = char(65 + s % n) end\n"
+"    local o = redis.call('HMGET', k, unpack(drop))\n"
+"    for j = 1, #drop do\n"
+"      if o[j] and #o[j] == 16 then\n"
+"        local om, orr = upk('<dd', o[j])\n"
+"        a, b = a - om, b - orr\n"
+"      end\n"
 "    end\n"
-"    local old = redis.call('HMGET', k, unpack(f))\n"
-"    for j = 1, #f, 2 do\n"
-"      a = a - (tonumber(old[j]) or 0)\n"
-"      b = b - (tonumber(old[j + 1]) or 0)\n"
+"    h = cur\n"
+"  else\n"
+"    if cur < h then\n"
+"      f = char(65 + h % n)\n"
+"      v[2] = redis.call('HGET', k, f)\n"
 "    end\n"
-"    redis.call('HDEL', k, unpack(f))\n"
-"    h, m, r, moved = cur, 0, 0, true\n"
-"    redis.call('HSET', k, 'h', h, 'a', a, 'b', b)\n"
-"  elseif cur < h then\n"
-"    p = h % n\n"
-"    local w = redis.call('HMGET', k, 'm' .. p, 'r' .. p)\n"
-"    m, r = tonumber(w[1]) or 0, tonumber(w[2]) or 0\n"
+"    if v[2] and #v[2] == 16 then m, r = upk('<dd', v[2]) end\n"
 "  end\n"
-"  st[i] = {h, a, b, m, r, p, moved}\n"
-"  local o = 3 + (i - 1) * 4\n"
-"  local mm, mr = tonumber(ARGV[o + 1]), tonumber(ARGV[o + 2])\n"
-"  if mm > 0 and a + tonumber(ARGV[o + 3]) > mm then return 2 * i - 1 end\n"
-"  if mr > 0 and b + tonumber(ARGV[o + 4]) > mr then return 2 * i end\n"
+"  if mm > 0 and a + am > mm then return 2 * i - 1 end\n"
+"  if mr > 0 and b + ar > mr then return 2 * i end\n"
+"  st[e + 1], st[e + 2], st[e + 3], st[e + 4] = h, a + am, b + ar, f\n"
+"  st[e + 5], st[e + 6], st[e + 7], st[e + 8] = m + am, r + ar, drop, am > 0 or ar > 0\n"
 "end\n"
-"for i, k in ipairs(KEYS) do\n"
-"  local o = 3 + (i - 1) * 4\n"
-"  local am, ar = tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4])\n"
-"  local e = st[i]\n"
-"  local f = {}\n"
-"  if e[7] then f = {'z', slot, 'h', e[1]} end\n"
-"  if am > 0 then\n"
-"    f[#f + 1] = 'a'\n"
-"    f[#f + 1] = e[2] + am\n"
-"    f[#f + 1] = 'm' .. e[6]\n"
-"    f[#f + 1] = e[4] + am\n"
+"for i = 1, #KEYS do\n"
+"  local k, e = KEYS[i], 8 * (i - 1)\n"
+"  local drop = st[e + 7]\n"
+"  if drop == true then\n"
+"    redis.call('DEL', k)\n"
+"  elseif drop then\n"
+"    redis.call('HDEL', k, unpack(drop))\n"
 "  end\n"
-"  if ar > 0 then\n"
-"    f[#f + 1] = 'b'\n"
-"    f[#f + 1] = e[3] + ar\n"
-"    f[#f + 1] = 'r' .. e[6]\n"
-"    f[#f + 1] = e[5] + ar\n"
+"  if st[e + 8] then\n"
+"    redis.call('HSET', k, '_', pk('<dddd', slot, st[e + 1], st[e + 2], st[e + 3]),\n"
+"               st[e + 4], pk('<dd', st[e + 5], st[e + 6]))\n"
+"  elseif drop then\n"
+"    redis.call('HSET', k, '_', pk('<dddd', slot, st[e + 1], st[e + 2], st[e + 3]))\n"
 "  end\n"
-"  if #f > 0 then redis.call('HSET', k, unpack(f)) end\n"
-"  if e[7] then redis.call('PEXPIRE', k, (e[1] + n + 1) * slot - now) end\n"
+"  if drop then redis.call('PEXPIRE', k, (st[e + 1] + n + 1) * slot - now) end\n"
 "end\n"
 "return 0\n";
 
@@ -113,11 +119,33 @@ static void arg(PREDIS_CALL *call, const char *fmt, ...)
     call->used += (size_t) n + 1;
 }
 
+/* Start an argument of packed integers. */
+static void packed(PREDIS_CALL *call)
+{
+    if (call->argc >= PREDIS_ARGC_MAX)
+	msg_panic("predis_call_build: too many arguments");
+    call->argv[call->argc] = call->buf + call->used;
+    call->argvlen[call->argc++] = 0;
+}
+
+/* Append v to the packed argument (the last one), 8 bytes little-endian
+ * two's complement: struct.unpack '<i8'. */
+static void pack64(PREDIS_CALL *call, int64_t v)
+{
+    uint64_t u = (uint64_t) v;
+    int     i;
+
+    if (sizeof(call->buf) - call->used < 8)
+	msg_panic("predis_call_build: argument buffer too small");
+    for (i = 0; i < 8; i++)
+	call->buf[call->used++] = (char) (u >> (8 * i) & 0xff);
+    call->argvlen[call->argc - 1] += 8;
+}
+
 void    predis_call_build(PREDIS_CALL *call, const char *sha, const char *prefix,
 			          const RATE_QUERY *q, int64_t now_ms)
 {
     static const char kind[RQ_MAX] = {'u', 'c', 'd'};
-    int64_t slot = rate_slot_ms(q->window_s);
     int     i;
 
     call->argc = 0;
@@ -132,15 +160,16 @@ void    predis_call_build(PREDIS_CALL *call, const char *sha, const char *prefix
     }
     arg(call, "%d", q->n);
     for (i = 0; i < q->n; i++)
-	arg(call, "%s%c:%s", prefix, kind[q->k[i].kind], q->k[i].key);
-    arg(call, "%lld", (long long) now_ms);
-    arg(call, "%lld", (long long) slot);
-    arg(call, "%d", RATE_RING);
+	arg(call, "%s%c" PREDIS_KEY_LAYOUT ":%s", prefix, kind[q->k[i].kind], q->k[i].key);
+    packed(call);
+    pack64(call, now_ms);
+    pack64(call, rate_slot_ms(q->window_s));
+    pack64(call, RATE_RING);
     for (i = 0; i < q->n; i++) {
-	arg(call, "%ld", q->k[i].max[RATE_MSGS]);
-	arg(call, "%ld", q->k[i].max[RATE_RCPTS]);
-	arg(call, "%d", q->k[i].add[RATE_MSGS]);
-	arg(call, "%d", q->k[i].add[RATE_RCPTS]);
+	pack64(call, q->k[i].max[RATE_MSGS]);
+	pack64(call, q->k[i].max[RATE_RCPTS]);
+	pack64(call, q->k[i].add[RATE_MSGS]);
+	pack64(call, q->k[i].add[RATE_RCPTS]);
     }
 }
 

@@ -17,8 +17,13 @@
 
 extern const char predis_script[];
 
+/* Keys are prefix, kind (u, c, d), layout, ":", key.  Layout 2 packs
+ * binary values (predis_script.c); layout 1, "prefix c:address" with
+ * decimal fields, belongs to older versions, which count apart. */
+#define PREDIS_KEY_LAYOUT "2"
+
 #define PREDIS_SHA_LEN   40
-#define PREDIS_ARGC_MAX  (4 + RQ_MAX + 3 + 4 * RQ_MAX)
+#define PREDIS_ARGC_MAX  (4 + RQ_MAX + 1)
 #define PREDIS_ARGBUF    (RQ_MAX * (REDIS_PREFIX_MAX + RATE_KEY_MAX + 4) + 512)
 
 /* Reply bounds: what the script and SCRIPT LOAD can return is tiny. */

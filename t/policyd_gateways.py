@@ -90,7 +90,7 @@ def main():
                 tap.ok(deferred(r), "and through gateway A (%s)" % r.code, r.dump())
                 r = submit(b, "gina@example.com")
                 tap.ok(r.accepted, "another user passes on gateway B", r.dump())
-                tap.ok(redis.cli("EXISTS", "gw:u:carol@example.com").strip() == "1",
+                tap.ok(redis.cli("EXISTS", "gw:u2:carol@example.com").strip() == "1",
                        "the shared count is in Redis")
 
             @tap.case("item 7: a message with 5 recipients is one message")

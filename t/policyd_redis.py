@@ -155,7 +155,7 @@ def smoothness(tmp, redis):
             tap.ok(worst <= 10, "random stream through A and B: at most 10 in any 100 s "
                    "(most %d, %d passed)" % (worst, len(acc)))
             tap.is_eq(unjust, 0, "every refusal had 10 within the last window and slot")
-            ttl = int(redis.cli("PTTL", "t:c:203.0.113.2").strip())
+            ttl = int(redis.cli("PTTL", "t:c2:203.0.113.2").strip())
             tap.ok(0 < ttl <= 110000, "the key expires by itself, a window and a slot or two after its newest count (PTTL %d ms)" % ttl)
         finally:
             a.stop()
@@ -295,7 +295,7 @@ def auth(tmp):
             got = [s.msg("192.0.2.30") for _ in range(4)]
             tap.is_eq(got[:3], ["action=DUNNO"] * 3, "right password: decided in Redis")
             tap.is_eq(got[3], MSGS, "and limited")
-            tap.ok(r.cli("EXISTS", "t:c:192.0.2.30").strip() == "1", "the key is in Redis")
+            tap.ok(r.cli("EXISTS", "t:c2:192.0.2.30").strip() == "1", "the key is in Redis")
             p.stop()
             q = Policyd(conf(r.server, limit=3, pw='password_file = "bad.pass";'), d, "pb")
             s = Sender(q.addr)
@@ -347,11 +347,11 @@ def reload_store(tmp, redis):
         try:
             s = Sender(p.addr)
             s.msg("192.0.2.50")
-            tap.ok(redis.cli("EXISTS", "t:c:192.0.2.50").strip() == "0", "memory store: nothing in Redis")
+            tap.ok(redis.cli("EXISTS", "t:c2:192.0.2.50").strip() == "0", "memory store: nothing in Redis")
             tap.ok(p.hup(conf(redis.server, limit=2)), "SIGHUP to store = \"redis\"")
             tap.ok(p.wait_log("connected"), "connected to Redis")
             tap.is_eq(s.msg("192.0.2.50"), "action=DUNNO", "decided in Redis")
-            tap.ok(redis.cli("EXISTS", "t:c:192.0.2.50").strip() == "1", "the key is in Redis")
+            tap.ok(redis.cli("EXISTS", "t:c2:192.0.2.50").strip() == "1", "the key is in Redis")
             got = [s.msg("192.0.2.50") for _ in range(2)]
             tap.is_eq(got, ["action=DUNNO", MSGS], "limit 2 reached in Redis", got)
             tap.ok(p.hup(conf(redis.server, limit=2, window=7200)), "SIGHUP: window 3600 -> 7200")

@@ -399,10 +399,15 @@ static void test_call(void)
     q.k[1].max[RATE_RCPTS] = 5000;
     q.k[1].add[RATE_RCPTS] = 1;
     predis_call_build(&call, "0123456789abcdef0123456789abcdef01234567", "rs:", &q, 0);
-    ok(call.argc == 6 + 5 * 2 && strcmp(call.argv[0], "EVALSHA") == 0
-       && strcmp(call.argv[2], "2") == 0 && strcmp(call.argv[3], "rs:u:ann@example.com") == 0
-       && strcmp(call.argv[4], "rs:d:example.com") == 0 && strcmp(call.argv[6], "180000") == 0,
-       "EVALSHA call: 2 keys with prefix and kind, slot 180000 ms");
+    ok(call.argc == 6 && strcmp(call.argv[0], "EVALSHA") == 0
+       && strcmp(call.argv[2], "2") == 0 && strcmp(call.argv[3], "rs:u2:ann@example.com") == 0
+       && strcmp(call.argv[4], "rs:d2:example.com") == 0,
+       "EVALSHA call: 2 keys with prefix, kind and layout");
+    ok(call.argvlen[5] == 8 * (3 + 4 * 2)
+       && memcmp(call.argv[5], "\0\0\0\0\0\0\0\0" "\x20\xbf\x02\0\0\0\0\0" "\x15\0", 18) == 0
+       && memcmp(call.argv[5] + 24, "\xf4\x01\0\0\0\0\0\0", 8) == 0
+       && memcmp(call.argv[5] + 24 + 32 + 8, "\x88\x13\0\0\0\0\0\0" "\0\0\0\0\0\0\0\0" "\x01\0", 18) == 0,
+       "packed arguments: server clock, slot 180000 ms, ring 21, limits and counts per key");
     predis_call_eval(&call);
     ok(strcmp(call.argv[0], "EVAL") == 0 && call.argvlen[1] == strlen(predis_script),
        "NOSCRIPT: the same call as EVAL with the script");
