@@ -451,6 +451,8 @@ int     predis_timeout(PREDIS *r)
 {
     int64_t now = predis_mono_ms(), at = -1, t;
 
+    if (r->ev.pending)
+	return 0;
     if (r->head)
 	at = r->head->deadline;
     if (r->state == PR_DOWN)
@@ -468,7 +470,10 @@ int     predis_timeout(PREDIS *r)
 
 void    predis_tick(PREDIS *r)
 {
-    int64_t now = predis_mono_ms();
+    int64_t now;
+
+    predis_loop_flush(&r->ev);
+    now = predis_mono_ms();
 
     /* Deadlines are in list order while timeout_ms stays; after a
      * reload lowered it, newer requests wait at most the old one. */

@@ -42,6 +42,8 @@ void    predis_cancel(PREDIS_REQ *req);
 
 /* Milliseconds until predis_tick has something to do (-1: nothing). */
 int     predis_timeout(PREDIS *r);
+/* After every round of events: sends the round's requests (one write),
+ * then handles deadlines and reconnection. */
 void    predis_tick(PREDIS *r);
 
 /* Monotonic milliseconds (deadlines). */

@@ -80,7 +80,14 @@ int     ploop_dispatch(PLOOP *l, int fd, uint32_t events)
     return 1;
 }
 
-/* ---- the hiredis adapter ------------------------------------------- */
+/* ---- the hiredis adapter ------------------------------------------- *
+ *
+ * hiredis asks for write interest with every command it queues.  Once
+ * connected, that only marks the output pending: predis_loop_flush()
+ * writes it after the round of events that queued it, every command of
+ * the round in one write(), and EPOLLOUT is asked for only when the
+ * socket takes less than all (no epoll_ctl, no extra wake-up per round).
+ */
 
 static void on_event(void *ctx, uint32_t events)
 {
@@ -92,8 +99,11 @@ static void on_event(void *ctx, uint32_t events)
 	if (ev->ac && ev->after_read)
 	    ev->after_read(ev->owner);
     }
-    if (ev->ac && (events & EPOLLOUT))
+    if (ev->ac && (events & EPOLLOUT)) {
+	ev->writing = 1;
 	redisAsyncHandleWrite(ev->ac);
+	ev->writing = 0;
+    }
 }
 
 static void update(PREDIS_EV *ev, uint32_t mask)
@@ -122,6 +132,11 @@ static void add_write(void *p)
 {
     PREDIS_EV *ev = p;
 
+    /* While connecting, writable means connected: wait for it. */
+    if (!ev->writing && ev->ac && (ev->ac->c.flags & REDIS_CONNECTED)) {
+	ev->pending = 1;
+	return;
+    }
     update(ev, ev->mask | EPOLLOUT);
 }
 
@@ -129,7 +144,18 @@ static void del_write(void *p)
 {
     PREDIS_EV *ev = p;
 
+    ev->pending = 0;
     update(ev, ev->mask & ~(uint32_t) EPOLLOUT);
+}
+
+void    predis_loop_flush(PREDIS_EV *ev)
+{
+    if (ev->ac == NULL || !ev->pending)
+	return;
+    ev->pending = 0;
+    ev->writing = 1;
+    redisAsyncHandleWrite(ev->ac);	/* may free the context */
+    ev->writing = 0;
 }
 
 static void cleanup(void *p)
@@ -139,6 +165,7 @@ static void cleanup(void *p)
     update(ev, 0);
     ev->fd = -1;
     ev->ac = NULL;
+    ev->pending = 0;
 }
 
 void    predis_loop_attach(PREDIS_EV *ev, PLOOP *loop, redisAsyncContext *ac)
@@ -147,6 +174,7 @@ void    predis_loop_attach(PREDIS_EV *ev, PLOOP *loop, redisAsyncContext *ac)
     ev->ac = ac;
     ev->fd = ac->c.fd;
     ev->mask = 0;
+    ev->pending = ev->writing = 0;
     ac->ev.data = ev;
     ac->ev.addRead = add_read;
     ac->ev.delRead = del_read;

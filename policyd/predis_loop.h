@@ -46,9 +46,14 @@ typedef struct PREDIS_EV {
     redisAsyncContext *ac;        /* NULL once hiredis cleaned up */
     int     fd;
     uint32_t mask;
+    int     pending;              /* commands queued, not yet written */
+    int     writing;              /* inside redisAsyncHandleWrite */
 } PREDIS_EV;
 
 /* Put ac on the loop (before any command is queued). */
 void    predis_loop_attach(PREDIS_EV *ev, PLOOP *loop, redisAsyncContext *ac);
+/* Write what the last round of events queued (after each round; may
+ * free the context, as a write error disconnects). */
+void    predis_loop_flush(PREDIS_EV *ev);
 
 #endif
