@@ -7,14 +7,15 @@
  * "_" holds z = slot length (ms), h = newest slot number, a/b =
  * messages/recipients in the ring, and field "A" + P the counts m/r of
  * ring position P, every value packed little-endian doubles
- * (struct.pack '<dddd' and '<dd').  It moves every key's ring on to
- * "now", checks every key, and only when all pass writes (the moved
- * ring and the request's counts), so one EVALSHA is one atomic decision
- * whatever the other gateways do at the same moment, and a refusal
- * writes nothing.  A key expires once its newest slot has left the
- * window (when nothing in it could matter any more); the expiry is set
- * when the newest slot changes, so a decision is two calls per key
- * (HMGET of "_" and the slot, HSET of both) most of the time.
+ * (struct.pack '<dddd' and '<dd').  As the memory store, it moves each
+ * key's ring on to "now" and checks it, up to the first key over its
+ * limit; only when all pass are the request's counts added, so one
+ * EVALSHA is one atomic decision whatever the other gateways do at the
+ * same moment.  Reads come first, writes last.  A key expires once its
+ * newest slot has left the window (when nothing in it could matter any
+ * more); the expiry is set when the newest slot changes, so a decision
+ * is two calls per key (HMGET of "_" and the slot, HSET of both) most
+ * of the time.
  *
  * The cost is the server's: no number is formatted or parsed as text
  * (Redis prints numeric arguments with %.17g, Lua parses with strtod),
@@ -48,9 +49,9 @@ const char predis_script[] =
 "end\n"
 "local cur = math.floor(now / slot)\n"
 "local fc = char(65 + cur % n)\n"
-"local st = {}\n"
+"local st, last, res = {}, #KEYS, 0\n"
 "for i = 1, #KEYS do\n"
-"  local k, e = KEYS[i], 8 * (i - 1)\n"
+"  local k, e = KEYS[i], 9 * (i - 1)\n"
 "  local mm, mr, am, ar = upk('<i8i8i8i8', A, 25 + 32 * (i - 1))\n"
 "  local f = fc\n"
 "  local v = redis.call('HMGET', k, '_', f)\n"
@@ -76,28 +77,30 @@ const char predis_script[] =
 "    end\n"
 "    if v[2] and #v[2] == 16 then m, r = upk('<dd', v[2]) end\n"
 "  end\n"
-"  if mm > 0 and a + am > mm then return 2 * i - 1 end\n"
-"  if mr > 0 and b + ar > mr then return 2 * i end\n"
-"  st[e + 1], st[e + 2], st[e + 3], st[e + 4] = h, a + am, b + ar, f\n"
-"  st[e + 5], st[e + 6], st[e + 7], st[e + 8] = m + am, r + ar, drop, am > 0 or ar > 0\n"
+"  st[e + 1], st[e + 2], st[e + 3], st[e + 4], st[e + 5] = h, a, b, f, drop\n"
+"  st[e + 6], st[e + 7], st[e + 8], st[e + 9] = m, r, am, ar\n"
+"  if mm > 0 and a + am > mm then res = 2 * i - 1\n"
+"  elseif mr > 0 and b + ar > mr then res = 2 * i end\n"
+"  if res > 0 then last = i break end\n"
 "end\n"
-"for i = 1, #KEYS do\n"
-"  local k, e = KEYS[i], 8 * (i - 1)\n"
-"  local drop = st[e + 7]\n"
+"for i = 1, last do\n"
+"  local k, e = KEYS[i], 9 * (i - 1)\n"
+"  local h, a, b, f, drop = st[e + 1], st[e + 2], st[e + 3], st[e + 4], st[e + 5]\n"
+"  local am, ar = st[e + 8], st[e + 9]\n"
 "  if drop == true then\n"
 "    redis.call('DEL', k)\n"
 "  elseif drop then\n"
 "    redis.call('HDEL', k, unpack(drop))\n"
 "  end\n"
-"  if st[e + 8] then\n"
-"    redis.call('HSET', k, '_', pk('<dddd', slot, st[e + 1], st[e + 2], st[e + 3]),\n"
-"               st[e + 4], pk('<dd', st[e + 5], st[e + 6]))\n"
+"  if res == 0 and (am > 0 or ar > 0) then\n"
+"    redis.call('HSET', k, '_', pk('<dddd', slot, h, a + am, b + ar),\n"
+"               f, pk('<dd', st[e + 6] + am, st[e + 7] + ar))\n"
 "  elseif drop then\n"
-"    redis.call('HSET', k, '_', pk('<dddd', slot, st[e + 1], st[e + 2], st[e + 3]))\n"
+"    redis.call('HSET', k, '_', pk('<dddd', slot, h, a, b))\n"
 "  end\n"
-"  if drop then redis.call('PEXPIRE', k, (st[e + 1] + n + 1) * slot - now) end\n"
+"  if drop then redis.call('PEXPIRE', k, (h + n + 1) * slot - now) end\n"
 "end\n"
-"return 0\n";
+"return res\n";
 
 static void arg(PREDIS_CALL *call, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
