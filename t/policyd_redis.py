@@ -22,19 +22,24 @@ PID; and policyd instances on free ports.
      together (one timeout, not one each), answered in order; answers
      still come after a half-close or before garbage;
      SCRIPT FLUSH mid-run (NOSCRIPT) and a UNIX socket;
-  6. a reload from store "memory" to "redis", then to another window.
+  6. a reload from store "memory" to "redis", then to another window;
+  7. the script alone (taken from policyd/predis_script.c) against a
+     model of the memory store (pratelimit.c, prate.c): random decisions
+     over 1-3 keys, limits and counts, a clock that jumps and steps back,
+     windows that change: the same answer every time.
 """
 import os
 import random
 import re
 import shutil
 import socket
+import struct
 import tempfile
 import threading
 import time
 
 import tap
-from policyd_proc import Conn, Policyd, RedisServer, request
+from policyd_proc import SRC, Conn, Policyd, RedisServer, request
 
 if not shutil.which("redis-server"):
     tap.skip_all("redis-server not installed (tools/install-deps)")
@@ -363,6 +368,95 @@ def reload_store(tmp, redis):
             p.stop()
 
 
+def lua_script():
+    """The script's text, as the C string in predis_script.c holds it."""
+    with open(os.path.join(SRC, "policyd", "predis_script.c")) as f:
+        body = f.read().split("const char predis_script[] =\n", 1)[1].split(";\n", 1)[0]
+    return "".join(eval(line) for line in body.split("\n") if line.strip().startswith('"'))
+
+
+class Resp:
+    """Just enough of a Redis client for EVALSHA."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port))
+        self.f = self.s.makefile("rb")
+
+    def call(self, *args):
+        out = b"*%d\r\n" % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b"$%d\r\n%s\r\n" % (len(a), a)
+        self.s.sendall(out)
+        line = self.f.readline()
+        if line[:1] == b"$":
+            return self.f.read(int(line[1:]) + 2)[:-2]
+        return line.strip()
+
+
+class MemModel:
+    """The memory store's decision (rate_lookup, rate_over, rate_add) with
+    the script's check (a limit refuses even a request adding nothing)."""
+    RING = 21
+
+    def __init__(self):
+        self.keys = {}
+
+    def lookup(self, k, cur):
+        e = self.keys.get(k)
+        if e is None:
+            e = self.keys[k] = {"head": cur, "sum": [0, 0], "ring": [[0, 0] for _ in range(self.RING)]}
+        elif cur > e["head"]:
+            for s in range(e["head"] + 1, min(cur, e["head"] + self.RING) + 1):
+                slot = e["ring"][s % self.RING]
+                e["sum"] = [e["sum"][0] - slot[0], e["sum"][1] - slot[1]]
+                slot[0] = slot[1] = 0
+            e["head"] = cur
+        return e
+
+    def decide(self, keys, lims, adds, cur):
+        ents = []
+        for i, k in enumerate(keys):
+            e = self.lookup(k, cur)
+            ents.append(e)
+            for d in (0, 1):
+                if lims[i][d] > 0 and e["sum"][d] + adds[i][d] > lims[i][d]:
+                    return 2 * i + 1 + d
+        for e, add in zip(ents, adds):
+            for d in (0, 1):
+                e["ring"][e["head"] % self.RING][d] += add[d]
+                e["sum"][d] += add[d]
+        return 0
+
+
+def script_model(redis):
+    @tap.case("the script against the memory store's model")
+    def _():
+        r = Resp(redis.port)
+        sha = r.call("SCRIPT", "LOAD", lua_script()).decode()
+        rnd = random.Random(7)
+        model, window, now = MemModel(), 100, 1700000000000
+        differ, refused = [], 0
+        for i in range(4000):
+            now += rnd.choice([0, 1, 10, 1000, 4000, 20000, 60000, -3000, -20000])
+            if rnd.random() < 0.003 and window != 60:
+                window, model = 60 if window == 100 else 100, MemModel()
+            slot = window * 1000 // 20
+            keys = rnd.sample(["u:a", "c:b", "d:c", "c:e"], rnd.randint(1, 3))
+            lims = [(rnd.choice([0, 5, 10, 30]), rnd.choice([0, 10, 40])) for _ in keys]
+            adds = [(rnd.choice([0, 1]), rnd.randint(0, 5)) for _ in keys]
+            want = model.decide(keys, lims, adds, now // slot)
+            packed = struct.pack("<qqq", now, slot, MemModel.RING) + b"".join(
+                struct.pack("<qqqq", lims[j][0], lims[j][1], adds[j][0], adds[j][1])
+                for j in range(len(keys)))
+            got = int(r.call("EVALSHA", sha, len(keys), *(["m:" + k for k in keys] + [packed]))[1:])
+            refused += want != 0
+            if got != want:
+                differ.append((i, keys, lims, adds, want, got))
+        tap.ok(not differ, "4000 random decisions (%d refused): the same as the memory store%s"
+               % (refused, "" if not differ else "; first difference %r" % (differ[0],)))
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="policyd_redis.")
     redis = RedisServer(tmp)
@@ -374,6 +468,7 @@ def main():
         pipelined(tmp, redis)
         noscript_unix(tmp, redis)
         reload_store(tmp, redis)
+        script_model(redis)
         auth(tmp)
     finally:
         redis.kill()
