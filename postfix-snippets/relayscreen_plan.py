@@ -53,6 +53,11 @@ RESTART = ("inet_interfaces", "inet_protocols", "queue_directory", "data_directo
 # -o options an existing service does not gain (they would rename its log
 # tag, which log watchers such as fail2ban match on)
 IDENTITY = ("syslog_name",)
+# -o lists that add to the service's own value rather than replace it: a
+# new listener starts from main.cf's value too (smtpd_data_restrictions:
+# the site's reject_unauth_pipelining etc. stay, the DATA hook is added)
+ADDITIVE = ("smtpd_data_restrictions",)
+POLICY_CHECK = "$relayscreen_policy_check"
 SMTPS_NAMES = ("smtps", "submissions", "465")
 
 
@@ -350,18 +355,36 @@ def _plan_master(plan, blocks, sets, defaults, vals, opts):
         if not opts.get("milter", True):
             options = [o for o in options if not o[0].startswith("milter_")]
         if not opts.get("policy", True):
-            options = [o for o in options if not o[0].startswith("smtpd_policy_service_")]
+            options = [o for o in options if not _policy_option(*o)]
         for key, create in _targets(plan, role, vals):
             forced = {n.split("/", 2)[2]: v for n, v in sets.items() if n.startswith(key + "/")}
             if create:
                 _port_clash(plan, key, opts.get("disable", ()))
-                opts_new = [(n, forced.get(n, v)) for n, v in options]
+                opts_new = [(n, forced.get(n, _additive(plan, defaults, n, v))) for n, v in options]
                 opts_new += [(n, v) for n, v in forced.items() if n not in dict(options)]
                 text = entry(fields, opts_new)
                 plan.master.add_entry(text)
                 plan.record(file="master", kind="service", svc=key, before_text=None, after_text=text)
                 continue
             _merge_service(plan, key, options, forced, defaults)
+
+
+def _policy_option(name, value):
+    """True for an -o option that --no-policy leaves out: the policy
+    service settings, and a list holding nothing but the policy check
+    (the DATA hook)."""
+    return name.startswith("smtpd_policy_service_") or norm(value) == POLICY_CHECK
+
+
+def _additive(plan, defaults, name, value):
+    """VALUE of option NAME for a new listener: an ADDITIVE list is
+    merged into main.cf's value (else Postfix's default)."""
+    if name not in ADDITIVE:
+        return value
+    base = plan.main.params().get(name)
+    if base is None:
+        base = _default(defaults, name) or ""
+    return merge_list(name, base, value)
 
 
 def _port(name):
