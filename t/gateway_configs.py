@@ -8,7 +8,8 @@ For each configuration, asserted against what Postfix itself reads
   plan changes nothing; apply keeps every pre-existing parameter, milter,
   restriction, service, -o option and scalar not named by --set (list
   items all there, in their order); the screener goes before a DKIM
-  milter; "postfix check" is clean; a second apply changes nothing; undo
+  milter; every listener that asks policyd at RCPT asks it at DATA too,
+  after the data restrictions it had; "postfix check" is clean; a second apply changes nothing; undo
   restores the files byte for byte; a hand edit followed by undo keeps the
   hand edit (and the edited setting is reported and kept unless --force);
   a missing site value stops apply with one line naming it, files
@@ -21,7 +22,7 @@ import tempfile
 
 import tap
 from pfconfigs import (CONFIGS, LIST, View, postconf, copy_config, files, merge, postfix_check, set_args,
-                       subsequence)
+                       subsequence, words)
 
 ROOT = os.geteuid() == 0
 if not shutil.which("postconf", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin"):
@@ -72,6 +73,25 @@ def screener_placed(name, after):
         tap.ok(m.find("screener.sock") < m.find("8891"), "%s: ... before the DKIM-signing milter" % name, m)
 
 
+def data_hook(name, before, after):
+    """Every listener whose recipient restrictions ask policyd asks it at
+    DATA too (a bare <postmaster> is counted there), and keeps the data
+    restrictions it had (its own -o, else main.cf's) in front."""
+    n = 0
+    for k in sorted(after.services):
+        if "$relayscreen_policy_check" not in after.options.get(k + "/smtpd_recipient_restrictions", ""):
+            continue
+        n += 1
+        got = after.options.get(k + "/smtpd_data_restrictions", "")
+        had = before.options.get(k + "/smtpd_data_restrictions", before.params.get("smtpd_data_restrictions", ""))
+        tap.ok(words(got)[-1:] == ["$relayscreen_policy_check"] and subsequence(had, got),
+               "%s: %s asks policyd at DATA, after its own data restrictions" % (name, k),
+               "%r -> %r" % (had, got))
+    tap.ok(n >= 3, "%s: %d listeners ask policyd (public, submission, internal...)" % (name, n))
+    tap.ok(after.params.get("smtpd_data_restrictions") == before.params.get("smtpd_data_restrictions"),
+           "%s: main.cf smtpd_data_restrictions untouched (no DATA hook on other smtpd services)" % name)
+
+
 def run_config(name, cfg):
     sets = cfg["sets"]
     d = copy_config(name, top)
@@ -90,6 +110,7 @@ def run_config(name, cfg):
     after.non_smtpd = after.expand("non_smtpd_milters")
     keeps(name, before, after, sets)
     screener_placed(name, after)
+    data_hook(name, before, after)
     ok, out = postfix_check(d)
     tap.ok(ok, "%s: postfix check is clean" % name, out)
     tap.ok(len(backups(d)) == 3, "%s: timestamped backups and the state file" % name, backups(d))
@@ -169,6 +190,8 @@ def special(name, after, d0):
                  "postscreen: smtpd pass keeps the SPF policy check")
         tap.ok(all(k in after.services for k in ("dnsblog/unix", "tlsproxy/unix", "policyd-spf/unix")),
                "postscreen: dnsblog, tlsproxy, policyd-spf kept")
+        tap.is_eq(o.get("smtpd/pass/smtpd_data_restrictions"), "reject_unauth_pipelining $relayscreen_policy_check",
+                  "postscreen: smtpd pass keeps main.cf's reject_unauth_pipelining at DATA, then policyd")
     elif name == "milters":
         tap.is_eq(p.get("milter_default_action"), "accept", "milters: milter_default_action kept (accept)")
         tap.like(p.get("smtpd_milters", ""), r"\{ unix:relayscreen/screener\.sock, default_action=tempfail \}",

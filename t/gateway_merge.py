@@ -66,6 +66,8 @@ try:
             tap.is_eq(o.get("%s/inet/milter_macro_daemon_name" % svc), name, "%s: daemon name" % name)
             tap.like(o.get("%s/inet/smtpd_recipient_restrictions" % svc, ""), r"\$relayscreen_policy_check",
                      "%s: policy check in recipient restrictions" % name)
+            tap.is_eq(o.get("%s/inet/smtpd_data_restrictions" % svc), "$relayscreen_policy_check",
+                      "%s: and in data restrictions (bare <postmaster> counted at DATA)" % name)
         tap.is_eq(o.get("127.0.0.1:2587/inet/smtpd_tls_security_level"), "encrypt", "submission: TLS required")
         tap.is_eq(o.get("127.0.0.1:2587/inet/smtpd_tls_auth_only"), "yes", "submission: AUTH only after TLS")
         tap.is_eq(o.get("127.0.0.1:2525/inet/smtpd_relay_restrictions"), "reject_unauth_destination",
@@ -92,8 +94,14 @@ try:
         tap.ok(not any("milter" in k for k in v.options), "no milter -o in master.cf")
         tap.ok(not any(k.startswith("smtpd_policy_service") for k in v.params), "no policy parameter")
         tap.is_eq(v.params.get("relayscreen_policy_check"), "", "policy check empty")
+        tap.ok(not any(k.endswith("/smtpd_data_restrictions") for k in v.options)
+               and "smtpd_data_restrictions" not in v.params, "no DATA hook anywhere",
+               [k for k in v.options if "data_restrictions" in k])
         r = merge(d, *SETS, "apply")
         v = View(d)
+        tap.ok(all(v.options.get("%s/smtpd_data_restrictions" % k) == "$relayscreen_policy_check"
+                   for k in ("smtp/inet", "submission/inet", "10.1.2.3:2025/inet")),
+               "DATA hook added on each listener", v.options)
         tap.is_eq(v.params.get("smtpd_milters"), "unix:relayscreen/screener.sock", "milter added")
         tap.like(v.params.get("relayscreen_policy_check", ""), r"check_policy_service", "policy added")
         tap.is_eq(v.options.get("smtp/inet/milter_macro_daemon_name"), "public", "daemon name added")
@@ -106,6 +114,44 @@ try:
         tap.is_eq(len(state(d)["backups"]), 3, "one timestamped backup pair per changing apply, all kept")
         merge(d, "undo")
         tap.ok(files(d) == orig, "undo after switching: original bytes")
+
+    @tap.case("the DATA hook keeps the site's smtpd_data_restrictions")
+    def _():
+        d = copy_config(STOCK, top, "datahook")
+        with open(os.path.join(d, "main.cf"), "a") as f:
+            f.write("smtpd_data_restrictions = reject_unauth_pipelining\n")
+        with open(os.path.join(d, "master.cf"), "a") as f:
+            f.write("submission inet n - y - - smtpd\n  -o syslog_name=postfix/submission\n"
+                    "  -o { smtpd_data_restrictions = reject_multi_recipient_bounce, permit }\n")
+        orig = files(d)
+        r = merge(d, *SETS, "apply")
+        tap.is_eq(r.returncode, 0, "apply", r.stdout + r.stderr)
+        v = View(d)
+        o = v.options
+        tap.is_eq(v.params.get("smtpd_data_restrictions"), "reject_unauth_pipelining", "main.cf's value as it was")
+        tap.is_eq(o.get("smtp/inet/smtpd_data_restrictions"), "reject_unauth_pipelining $relayscreen_policy_check",
+                  "existing public listener: main.cf's list, then the policy check")
+        tap.is_eq(o.get("10.1.2.3:2025/inet/smtpd_data_restrictions"),
+                  "reject_unauth_pipelining $relayscreen_policy_check",
+                  "new internal listener: starts from main.cf's list too")
+        tap.is_eq(o.get("submission/inet/smtpd_data_restrictions"),
+                  "reject_multi_recipient_bounce, $relayscreen_policy_check, permit",
+                  "a listener's own -o list: kept, the check before its final permit")
+        applied = files(d)
+        r = merge(d, *SETS, "apply")
+        tap.ok(r.returncode == 0 and files(d) == applied and "nothing to change" in r.stdout,
+               "a second apply changes nothing", r.stdout + r.stderr)
+        r = merge(d, *SETS, "--no-policy", "apply")
+        v = View(d)
+        tap.is_eq((v.params.get("smtpd_data_restrictions"), v.options.get("smtp/inet/smtpd_data_restrictions"),
+                   v.options.get("10.1.2.3:2025/inet/smtpd_data_restrictions"),
+                   v.options.get("submission/inet/smtpd_data_restrictions")),
+                  ("reject_unauth_pipelining", None, None, "reject_multi_recipient_bounce, permit"),
+                  "--no-policy: the hook taken out, the site's lists as they were", r.stdout)
+        r = merge(d, *SETS, "apply")
+        tap.ok(files(d) == applied, "applied again without --no-policy: the same files as the first apply")
+        merge(d, "undo")
+        tap.ok(files(d) == orig, "undo restores the original bytes")
 
     @tap.case("a site milter is kept by --no-milter")
     def _():
