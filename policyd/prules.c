@@ -9,7 +9,9 @@
  * hold; the recipient and rate checks run at RCPT.  Messages are counted
  * at the first RCPT of each message (its "instance") that passes,
  * recipients at each RCPT that passes, so only
- * smtpd_recipient_restrictions needs the policy service.
+ * smtpd_recipient_restrictions needs the policy service - but for a bare
+ * <postmaster>, which Postfix never puts through it: the shipped snippets
+ * also ask at DATA, where what no RCPT counted is counted.
  */
 #include <config.h>
 
