@@ -17,10 +17,11 @@ sees comes from Postfix's smtpd, exactly as Postfix sends it.
   3. item 8: the logins erin@, Erin@ and ERIN@example.com (three SASL
      accounts) share one counter;
   4. item 9: messages to <postmaster> are counted.  Postfix never
-     submits a bare <postmaster> to the recipient restrictions, so with
-     policyd at RCPT only they pass uncounted (shown); with policyd also
-     in smtpd_data_restrictions it counts them there (and a message
-     counted at RCPT is not counted again at DATA).
+     submits a bare <postmaster> to the recipient restrictions; the
+     shipped snippets also put policyd in smtpd_data_restrictions, where
+     it counts them (with DATA and with BDAT; a message counted at RCPT
+     is not counted again at DATA); without that hook they would pass
+     uncounted (shown).
 """
 import os
 import shutil
@@ -37,7 +38,7 @@ if not shutil.which("redis-server"):
 PW = "shared-Secret-9"
 NAMES = ("carol@example.com", "dave@example.com", "erin@example.com", "Erin@example.com",
          "ERIN@example.com", "frank@example.com", "gina@example.com", "hank@example.com",
-         "ivan@example.com")
+         "ivan@example.com", "judy@example.com")
 ACCOUNTS = dict(USERS)
 ACCOUNTS.update({n: PW for n in NAMES})
 
@@ -119,21 +120,16 @@ def main():
             @tap.case("item 9: messages to <postmaster> are counted")
             def _():
                 # Postfix never submits a bare <postmaster> to the recipient
-                # restrictions (RFC 5321 4.5.1): with policyd at RCPT only,
-                # such messages pass uncounted ...
-                got = [submit(a, "frank@example.com", ["postmaster"]) for _ in range(4)]
-                tap.ok(all(r.accepted for r in got),
-                       "RCPT wiring only: 4 messages to <postmaster> pass (Postfix never asks)",
-                       "\n".join(r.dump() for r in got))
-                # ... so policyd also counts at DATA what no RCPT counted.
-                a.postconf_master("submission", {
-                    "smtpd_data_restrictions": "check_policy_service,inet:127.0.0.1:%d" % a.policy_port})
+                # restrictions (RFC 5321 4.5.1); the shipped snippets ask
+                # policyd at DATA too, where it counts what no RCPT did.
+                tap.like(a.postconf_master_get("submission", "smtpd_data_restrictions"),
+                         r"\$relayscreen_policy_check", "the merged snippets ask policyd at DATA")
                 mark = a.daemon_log_mark("policyd")
                 got = [submit(a, "hank@example.com", ["postmaster"]) for _ in range(3)]
-                tap.ok(all(r.accepted for r in got), "with policyd at DATA too: 3 messages accepted",
+                tap.ok(all(r.accepted for r in got), "shipped wiring: 3 messages to <postmaster> accepted",
                        "\n".join(r.dump() for r in got))
                 r = submit(a, "hank@example.com", ["postmaster"])
-                tap.ok(deferred(r) and r.stage == "data",
+                tap.ok(deferred(r) and r.stage == "data" and r.code == 450 and r.text.startswith("4.7.1"),
                        "the 4th to <postmaster> is deferred at DATA (%s %s)" % (r.code, r.text), r.dump())
                 tap.like(a.daemon_log("policyd", mark), r"reason=rate_user_messages listener=submission state=DATA",
                          "policyd counted it at DATA")
@@ -142,6 +138,19 @@ def main():
                 got = [submit(a, "ivan@example.com") for _ in range(3)]
                 tap.is_eq([x.accepted for x in got], [True, True, False],
                           "it counted once: 2 more messages pass, the 3rd is deferred")
+                # BDAT (CHUNKING, as Exchange sends): Postfix asks at DATA too
+                got = [a.send("submission", sender="judy@example.com", rcpts=["postmaster"], starttls=True,
+                              auth=("judy@example.com", PW), bdat=True) for _ in range(4)]
+                tap.ok("chunking" in got[0].features_tls, "CHUNKING offered")
+                tap.is_eq([(x.stage, x.code) for x in got], [("bdat", 250)] * 3 + [("bdat", 450)],
+                          "with BDAT: 3 messages to <postmaster> accepted, the 4th deferred",
+                          "\n".join(x.dump() for x in got))
+                # Without the DATA hook they pass uncounted.
+                a.postconf_master("submission", {"smtpd_data_restrictions": ""})
+                got = [submit(a, "frank@example.com", ["postmaster"]) for _ in range(4)]
+                tap.ok(all(r.accepted for r in got),
+                       "DATA hook taken out (RCPT only): 4 messages to <postmaster> pass uncounted",
+                       "\n".join(r.dump() for r in got))
 
             for lab, name in ((a, "A"), (b, "B")):
                 log = lab.daemon_log("policyd")

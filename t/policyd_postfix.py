@@ -15,17 +15,24 @@ so the refusal provably comes from policyd (its reason is in its log).
      MAIL FROM refused (sender_login = "match");
   4. internal: the listed client relays out, another client cannot;
   6. a user over the rate limit gets a 4xx, other users are unaffected;
-  5. policyd stopped: Postfix defers with a 4xx, nothing is relayed.
+  5. policyd stopped: Postfix defers with a 4xx, nothing is relayed;
+  7. the shipped conf/policyd.conf (its sasl_user limits lowered to
+     messages = 2, recipients = 6) behind the shipped snippets: a
+     5-recipient message is 1 message and 5 recipients (accepted, not
+     counted again at DATA), and the 3rd message to a bare <postmaster>,
+     which only the DATA hook sees, is deferred at DATA (450 4.7.1).
 """
 import os
 import re
+import shutil
 import signal
 import smtplib
+import tempfile
 import time
 import uuid
 
 import tap
-from lab import Lab, USERS, require_lab
+from lab import Lab, SECOND_PORTS, USERS, require_lab, srcdir
 
 require_lab()
 
@@ -331,8 +338,84 @@ def main():
 
         log = lab.daemon_log("policyd")
         tap.ok("Sanitizer" not in log and "runtime error" not in log, "no sanitizer report from policyd")
-    tap.done()
+        shipped()
+
+
+def shipped_conf(d):
+    """conf/policyd.conf and sender_logins as shipped, in D, but for the
+    lab's policy port, the statistics file in D, the lab's Exchange host
+    (127.0.0.1) and sasl_user limits low enough for the counts to show."""
+    src = os.path.join(srcdir(), "conf")
+    shutil.copy(os.path.join(src, "sender_logins"), d)
+    with open(os.path.join(src, "policyd.conf")) as f:
+        text = f.read()
+    subs = ((r'listen = "inet:127\.0\.0\.1:10040";', 'listen = "inet:127.0.0.1:%d";' % SECOND_PORTS["policy"]),
+            (r'"/run/relayscreen/policyd\.stats"', '"%s/policyd.stats"' % d),
+            (r'clients = \[ "10\.1\.1\.25" \]', 'clients = [ "127.0.0.1" ]'),
+            (r'sasl_user = \{ messages = 500; recipients = 2000; \};',
+             'sasl_user = { messages = 2; recipients = 6; };'))
+    for old, new in subs:
+        text, n = re.subn(old, new, text)
+        if n != 1:
+            raise RuntimeError("conf/policyd.conf: %r not found once" % old)
+    path = os.path.join(d, "policyd.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(d, 0o1777)          # the run user (relayscreen) writes the stats there
+    return path
+
+
+def shipped():
+    """A second lab on SECOND_PORTS, run while the first one still holds
+    the lab lock (another test would otherwise slip in between)."""
+    d = tempfile.mkdtemp(prefix="policyd_shipped.")
+    try:
+        with Lab(policyd_conf=shipped_conf(d), ports=SECOND_PORTS, policy_port=SECOND_PORTS["policy"],
+                 held_lock=True) as lab:
+            def send(user, rcpts):
+                return lab.send("submission", sender=user, rcpts=rcpts, starttls=True, auth=(user, USERS[user]))
+
+            @tap.case("shipped configuration: a 5-recipient message is 1 message, 5 recipients")
+            def _():
+                tap.like(lab.postconf_master_get("submission", "smtpd_data_restrictions"),
+                         r"\$relayscreen_policy_check", "the shipped snippets ask policyd at DATA")
+                mark = lab.daemon_log_mark("policyd")
+                r = send("alice@example.com", ["r%d@outside.example" % i for i in range(5)])
+                tap.ok(r.accepted and list(r.rcpt_codes.values()) == [250] * 5,
+                       "5 recipients, one message: all accepted (limits 2 messages, 6 recipients)", r.dump())
+                r = send("alice@example.com", ["s1@outside.example", "s2@outside.example"])
+                tap.is_eq(list(r.rcpt_codes.values()), [250, 452],
+                          "next message: the 6th recipient passes, the 7th is over (5 counted, not 10)", r.dump())
+                tap.ok(r.accepted, "... and that message goes out to the one", r.dump())
+                r = send("alice@example.com", ["t@outside.example"])
+                tap.ok(not r.accepted and r.code == 450,
+                       "a 3rd message: 450 (the 5-recipient one counted as one message) (%s %s)" % (r.code, r.text),
+                       r.dump())
+                log = lab.daemon_log("policyd", mark)
+                tap.is_eq((log.count("reason=rate_user_recipients"), log.count("reason=rate_user_messages"),
+                           log.count("state=DATA")), (1, 1, 0),
+                          "policyd refused one recipient and one message, nothing at DATA", log)
+
+            @tap.case("shipped configuration: messages to bare <postmaster> are counted")
+            def _():
+                mark = lab.daemon_log_mark("policyd")
+                got = [send("bob@example.com", ["postmaster"]) for _ in range(2)]
+                tap.ok(all(x.accepted for x in got), "2 messages to <postmaster> accepted (messages = 2)",
+                       "\n".join(x.dump() for x in got))
+                r = send("bob@example.com", ["postmaster"])
+                tap.ok(not r.accepted and r.stage == "data" and r.code == 450 and r.text.startswith("4.7.1"),
+                       "the 3rd is deferred at DATA, as the sender sees it: %s %s" % (r.code, r.text), r.dump())
+                tap.like(lab.daemon_log("policyd", mark),
+                         r"action=defer reason=rate_user_messages listener=submission state=DATA",
+                         "policyd's log: over the message limit at DATA")
+                r = lab.send("public", rcpts=["postmaster"])
+                tap.ok(r.accepted, "anonymous <postmaster> on port 25 (no sasl_user key): accepted", r.dump())
+            log = lab.daemon_log("policyd")
+            tap.ok("Sanitizer" not in log and "runtime error" not in log, "shipped: no sanitizer report")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
     main()
+    tap.done()

@@ -33,7 +33,7 @@ API (see each docstring):
   require_lab()                     skip the TAP file unless a lab can run
   Lab(...)                          see the class doc for the options
   lab.send(listener, sender=, rcpts=, data=, starttls=, auth=(u, p),
-           mech=, source=, helo=, tls_ciphers=, tls_max=) -> SendResult
+           mech=, source=, helo=, tls_ciphers=, tls_max=, bdat=) -> SendResult
   lab.exchange / lab.internet       Capture: messages(), wait_for(n, t),
                                     find(token), clear(), count()
   lab.log(since=0), lab.log_mark(), lab.wait_log(regex, timeout, since)
@@ -917,13 +917,15 @@ class Lab:
     def send(self, listener="public", sender="someone@sender.test", rcpts=("user@example.com",),
              data=None, subject=None, body=None, headers=None, starttls=False, auth=None,
              mech="PLAIN", source=None, helo="client.test", tls_ciphers=None, tls_max=None,
-             port=None, timeout=30):
+             port=None, timeout=30, bdat=False):
         """One SMTP transaction to LISTENER ("public", "submission",
         "internal" or a port number via port=).  starttls=True does
         STARTTLS (verified against the lab CA); auth=(user, password) does
         AUTH MECH (PLAIN or LOGIN) even if it is not offered (to see the
         refusal); source="127.0.0.9" binds the client address.  DATA is the
         raw message (bytes/str); otherwise one is made (see make_message).
+        bdat=True sends it as one "BDAT n LAST" chunk (CHUNKING) instead of
+        DATA (stage "bdat").
         Never raises for SMTP refusals: returns a SendResult."""
         rcpts = [rcpts] if isinstance(rcpts, str) else list(rcpts)
         r = SendResult()
@@ -984,11 +986,15 @@ class Lab:
                 self._quit(s, r)
                 r.stage, r.code, r.text = end
                 return r
-            try:
-                code, text = s.data(data)
-            except smtplib.SMTPDataError as e:
-                code, text = e.smtp_code, e.smtp_error
-            r.add("data", code, text)
+            if bdat:
+                s.send(b"BDAT %d LAST\r\n" % len(data) + data)
+                code, text = s.getreply()
+            else:
+                try:
+                    code, text = s.data(data)
+                except smtplib.SMTPDataError as e:
+                    code, text = e.smtp_code, e.smtp_error
+            r.add("bdat" if bdat else "data", code, text)
             if code == 250:
                 r.accepted = True
                 m = re.search(r"queued as (\S+)", r.text)
