@@ -186,8 +186,8 @@ static void test_confusables(void)
 	"e", "\xc3\xa9", "x", "\n"};
     static char text[9000];
     const char *why = NULL;
-    char   *w[3];
-    size_t  owner[3] = {0, 1, 2}, len, i;
+    char   *w[4];
+    size_t  owner[4] = {0, 1, 2, 3}, len, i;
     AC_AUTOMATON *ac;
     int     round, good = 1, slow = 0, few = 0;
 
@@ -198,7 +198,8 @@ static void test_confusables(void)
     w[0] = conf_string("me ab");
     w[1] = conf_string("ebe");
     w[2] = conf_string("bam a");
-    ac = ac_build(w, owner, 3);
+    w[3] = conf_string("ab m");           /* ends inside m's skeleton */
+    ac = ac_build(w, owner, 4);
     conf_prepare(ac);
     for (round = 0; round < 200 && good; round++) {
 	for (len = 0, i = 0; len < 1000 + (size_t) round * 30; i++) {
@@ -216,7 +217,7 @@ static void test_confusables(void)
     ok(slow > 30 && few > 50, "confusables: %d texts had slow steps, %d "
        "a few hits", slow, few);
     ac_free(ac);
-    for (i = 0; i < 3; i++)
+    for (i = 0; i < 4; i++)
 	myfree(w[i]);
 }
 

@@ -17,8 +17,9 @@
  * simply finishes the chunk alone.
  *
  * A byte of class AC_XSLOW (confusables.c: not a one-byte skeleton) is
- * stepped by the caller's slow() from the first stream only; the second
- * stream stops before one, and the chunk goes on from there in one stream.
+ * stepped by the caller's slow() in the first stream; the second stream
+ * steps an ASCII one through sc->multi (its skeleton's bytes) and stops
+ * before any other, and the chunk goes on from there in one stream.
  */
 #include <config.h>
 
@@ -77,6 +78,35 @@ static size_t ac_seq(const AC_SCAN *sc, size_t s, size_t i, size_t end)
     return s;
 }
 
+/* Hold a hit of the speculative stream; 0 when there is no room. */
+static int ac_hold(AC_SPEC *sp, size_t at, size_t row)
+{
+    if (sp->nheld == AC_HELD) {
+	sp->spilled = 1;
+	return 0;
+    }
+    sp->held_at[sp->nheld] = at;
+    sp->held_row[sp->nheld++] = row;
+    return 1;
+}
+
+/* An ASCII byte with a skeleton of several bytes; 0: stop. */
+static int ac_spec_multi(const AC_SCAN *sc, AC_SPEC *sp, size_t *b, size_t j)
+{
+    const AC_MULTI *m;
+    unsigned k;
+
+    if (sc->multi == NULL || sc->p[j] >= 0x80)
+	return 0;
+    m = &sc->multi[sc->p[j]];
+    for (k = 0; k < m->n; k++) {
+	*b = ac_next(sc->ac->delta, sc->ac->cls[m->s[k]], *b);
+	if (*b >= sc->ac->out_row && !ac_hold(sp, j + 1, *b))
+	    return 0;
+    }
+    return 1;
+}
+
 /* The speculative stream's step on byte j; 0 when it must stop. */
 static inline int ac_spec_step(const AC_SCAN *sc, AC_SPEC *sp, size_t *b,
 			               size_t j)
@@ -84,17 +114,9 @@ static inline int ac_spec_step(const AC_SCAN *sc, AC_SPEC *sp, size_t *b,
     unsigned c = sc->cls[sc->p[j]];
 
     if (c == AC_XSLOW)
-	return 0;
+	return ac_spec_multi(sc, sp, b, j);
     *b = ac_next(sc->ac->delta, c, *b);
-    if (*b >= sc->ac->out_row) {
-	if (sp->nheld == AC_HELD) {
-	    sp->spilled = 1;
-	    return 0;
-	}
-	sp->held_at[sp->nheld] = j + 1;
-	sp->held_row[sp->nheld++] = *b;
-    }
-    return 1;
+    return *b < sc->ac->out_row || ac_hold(sp, j + 1, *b);
 }
 
 /* The first stream's step on byte *i (of the first half, end mid). */
@@ -114,16 +136,15 @@ static inline size_t ac_first_step(const AC_SCAN *sc, size_t a, size_t *i,
     return a;
 }
 
-/* The first stream goes on from mid until it meets the kept states. */
+/* The first stream goes on from mid until it meets the kept states (one
+ * byte a step: the speculative stream kept only bytes it could step). */
 static size_t ac_meet(const AC_SCAN *sc, const AC_SPEC *sp, size_t a,
 		              size_t b, size_t mid, size_t len)
 {
-    size_t  k, n;
+    size_t  k, n, i = mid;
 
     for (k = 0; k < sp->nkept && !sp->spilled; k++) {
-	a = ac_next(sc->ac->delta, sc->cls[sc->p[mid + k]], a);
-	if (a >= sc->ac->out_row)
-	    ac_found(sc, a, mid + k + 1);
+	a = ac_first_step(sc, a, &i, len);
 	if (a == sp->kept[k]) {
 	    for (n = 0; n < (size_t) sp->nheld; n++)
 		if (sp->held_at[n] > mid + k + 1)

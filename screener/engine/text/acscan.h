@@ -13,6 +13,12 @@
 
 typedef struct AC_SCAN AC_SCAN;
 
+/* An ASCII byte's skeleton when it is more than one byte ("m" is "rn"). */
+typedef struct AC_MULTI {
+    unsigned char s[4];
+    unsigned char n;
+} AC_MULTI;
+
 struct AC_SCAN {
     const AC_AUTOMATON *ac;
     const unsigned char *cls;     /* byte -> class: ac->cls or ac->xcls */
@@ -20,6 +26,9 @@ struct AC_SCAN {
     /* Step the character at p[i] (class AC_XSLOW, never for ac->cls),
      * not reading at or past end; returns the bytes it took (>= 1). */
     size_t  (*slow)(const AC_SCAN *sc, uint32_t *s, size_t i, size_t end);
+    const AC_MULTI *multi;        /* NULL, or [128]: what slow() does for
+				   * an ASCII byte, which the speculative
+				   * stream then does too */
     void    (*hit)(void *ctx, uint32_t id);
     void   *ctx;
     size_t *at;                   /* NULL, or set before each hit to the

@@ -25,10 +25,7 @@ static const char *init_error;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 /* ASCII: each byte's skeleton (after lower-casing), at most 4 bytes. */
-static struct {
-    unsigned char s[4];
-    unsigned char n;
-} askel[128];
+static AC_MULTI askel[128];
 
 static unsigned skel_build(uint32_t cp, unsigned char *out, size_t *outlen)
 {
@@ -177,7 +174,7 @@ void    conf_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const char *buf,
 		          void *ctx, size_t *at)
 {
     AC_SCAN sc = {ac, ac->xcls, (const unsigned char *) buf, conf_slow,
-    hit, ctx, at};
+    askel, hit, ctx, at};
 
     st->state = ac_scan(&sc, st->state, len);
 }

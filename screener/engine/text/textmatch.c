@@ -267,7 +267,7 @@ void    ac_report(const AC_AUTOMATON *ac, uint32_t row,
 void    ac_feed(const AC_AUTOMATON *ac, AC_STREAM *st, const void *buf,
 		size_t len, void (*hit)(void *ctx, uint32_t id), void *ctx)
 {
-    AC_SCAN sc = {ac, ac->cls, buf, NULL, hit, ctx, NULL};
+    AC_SCAN sc = {ac, ac->cls, buf, NULL, NULL, hit, ctx, NULL};
 
     st->state = ac_scan(&sc, st->state, len);
 }
