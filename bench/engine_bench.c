@@ -25,6 +25,7 @@
 
 #include "engine.h"
 #include "msg.h"
+#include "mymalloc.h"
 
 /* --- heap counting --------------------------------------------------- */
 
@@ -440,6 +441,7 @@ int     main(int argc, char **argv)
     double  t0, t;
 
     msg_init("engine_bench", 1, 0);
+    mymalloc_tune();                      /* as the screener does */
     c = make_conf(0);
     cd = make_conf(1);
     for (i = 0; i < nmsg; i++) {

@@ -18,6 +18,10 @@ char   *mystrndup(const char *str, size_t len);
 void   *mymemdup(const void *ptr, size_t len);
 void    myfree(void *ptr);
 
+/* At program start: keep glibc's mmap threshold where it starts (see
+ * mymalloc.c). */
+void    mymalloc_tune(void);
+
 /* Grow *vec (of *cap elements of size elsize) so index `need - 1' fits. */
 void   *mygrow(void *vec, size_t *cap, size_t need, size_t elsize);
 

@@ -103,6 +103,7 @@ int     main(int argc, char **argv)
     SCONF  *conf;
     char   *pidfile = NULL;
 
+    mymalloc_tune();
     if (argc > 1 && strcmp(argv[1], "--scan") == 0)
 	return scan_cli_main(argc, argv);
     if (argc > 1 && strcmp(argv[1], "--stats") == 0)
