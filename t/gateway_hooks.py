@@ -42,13 +42,16 @@ try:
         def _():
             r = lab.send("public", rcpts=["user@example.com"])
             tap.ok(r.accepted, "public: hosted domain accepted (DUNNO)", r.dump())
-            q = stub.seen(recipient="user@example.com")
-            tap.ok(q, "public: policy consulted for the hosted recipient")
+            q = stub.seen(recipient="user@example.com", protocol_state="RCPT")
+            tap.ok(q, "public: policy consulted for the hosted recipient at RCPT")
             if q:
                 tap.is_eq(q[-1].get("policy_context"), "public", "public: policy_context=public")
-                tap.is_eq(q[-1].get("protocol_state"), "RCPT", "at RCPT")
                 tap.is_eq(q[-1].get("client_address"), "127.0.0.1", "client_address sent")
                 tap.is_eq(q[-1].get("sasl_username"), "", "no SASL user")
+            # and once more at DATA (the snippets' hook for bare <postmaster>)
+            q = stub.seen(recipient="user@example.com", protocol_state="DATA")
+            tap.ok(q and q[-1].get("policy_context") == "public"
+                   and q[-1].get("recipient_count") == "1", "public: asked again at DATA")
             r = lab.send("public", rcpts=["victim@aol.com"])
             tap.like(r.text, "Relay access denied", "public: aol.com refused by the relay check", r.dump())
             tap.is_eq(stub.seen(recipient="victim@aol.com"), [],
