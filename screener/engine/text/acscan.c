@@ -56,25 +56,29 @@ static inline void ac_found(const AC_SCAN *sc, size_t row, size_t at)
     ac_report(sc->ac, (uint32_t) row, sc->hit, sc->ctx);
 }
 
+/* The first (or only) stream's step on the character at p[*i], not
+ * reading at or past end. */
+static inline size_t ac_step_at(const AC_SCAN *sc, size_t a, size_t *i,
+				        size_t end)
+{
+    unsigned c = sc->cls[sc->p[*i]];
+    uint32_t s32 = (uint32_t) a;
+
+    if (c == AC_XSLOW) {
+	*i += sc->slow(sc, &s32, *i, end);
+	return s32;
+    }
+    a = ac_next(sc->ac->delta, c, a);
+    if (++*i, a >= sc->ac->out_row)
+	ac_found(sc, a, *i);
+    return a;
+}
+
 /* One stream over p[i..end): the state after it. */
 static size_t ac_seq(const AC_SCAN *sc, size_t s, size_t i, size_t end)
 {
-    const uint32_t *delta = sc->ac->delta;
-    size_t  out_row = sc->ac->out_row;
-    uint32_t s32;
-    unsigned c;
-
-    while (i < end) {
-	if ((c = sc->cls[sc->p[i]]) == AC_XSLOW) {
-	    s32 = (uint32_t) s;
-	    i += sc->slow(sc, &s32, i, end);
-	    s = s32;
-	    continue;
-	}
-	s = ac_next(delta, c, s);
-	if (++i, s >= out_row)
-	    ac_found(sc, s, i);
-    }
+    while (i < end)
+	s = ac_step_at(sc, s, &i, end);
     return s;
 }
 
@@ -119,23 +123,6 @@ static inline int ac_spec_step(const AC_SCAN *sc, AC_SPEC *sp, size_t *b,
     return *b < sc->ac->out_row || ac_hold(sp, j + 1, *b);
 }
 
-/* The first stream's step on byte *i (of the first half, end mid). */
-static inline size_t ac_first_step(const AC_SCAN *sc, size_t a, size_t *i,
-				           size_t mid)
-{
-    unsigned c = sc->cls[sc->p[*i]];
-    uint32_t s32 = (uint32_t) a;
-
-    if (c == AC_XSLOW) {
-	*i += sc->slow(sc, &s32, *i, mid);
-	return s32;
-    }
-    a = ac_next(sc->ac->delta, c, a);
-    if (++*i, a >= sc->ac->out_row)
-	ac_found(sc, a, *i);
-    return a;
-}
-
 /* The first stream goes on from mid until it meets the kept states (one
  * byte a step: the speculative stream kept only bytes it could step). */
 static size_t ac_meet(const AC_SCAN *sc, const AC_SPEC *sp, size_t a,
@@ -144,7 +131,7 @@ static size_t ac_meet(const AC_SCAN *sc, const AC_SPEC *sp, size_t a,
     size_t  k, n, i = mid;
 
     for (k = 0; k < sp->nkept && !sp->spilled; k++) {
-	a = ac_first_step(sc, a, &i, len);
+	a = ac_step_at(sc, a, &i, len);
 	if (a == sp->kept[k]) {
 	    for (n = 0; n < (size_t) sp->nheld; n++)
 		if (sp->held_at[n] > mid + k + 1)
@@ -173,7 +160,7 @@ static size_t ac_split(const AC_SCAN *sc, size_t a, size_t len)
     if (j < mid + AC_SYNC)
 	sp.stop = j;
     while (sp.stop == len && i < mid && j < len) {
-	a = ac_first_step(sc, a, &i, mid);
+	a = ac_step_at(sc, a, &i, mid);
 	if (!ac_spec_step(sc, &sp, &b, j))
 	    sp.stop = j;
 	else
