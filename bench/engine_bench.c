@@ -433,7 +433,9 @@ static void throughput(const SCONF *c, const BUF *corpus, const size_t *offs,
 int     main(int argc, char **argv)
 {
     int     nmsg = argc > 1 ? atoi(argv[1]) : 400, rounds = argc > 2 ? atoi(argv[2]) : 3;
-    int     only_text = argc > 3 && strcmp(argv[3], "text") == 0;
+    /* "text1": the first text figure alone, for a profiler. */
+    int     only_text1 = argc > 3 && strcmp(argv[3], "text1") == 0;
+    int     only_text = only_text1 || (argc > 3 && strcmp(argv[3], "text") == 0);
     SCONF  *c, *cd;
     BUF     corpus = {0}, big = {0};
     size_t *offs = calloc((size_t) nmsg + 1, sizeof(size_t));
@@ -494,6 +496,8 @@ text_only:
 	SCONF  *cc = make_conf(3), *cn = make_conf(4);
 
 	throughput(c, &tc, to, nmsg, rounds, "(text and HTML messages only)");
+	if (only_text1)
+	    goto text_done;
 	/* Issue 10: rendering and folding are always on; confusable
 	 * skeletons and the number detectors only where a rule asks. */
 	throughput(cc, &tc, to, nmsg, rounds, "(text and HTML only; "
@@ -510,6 +514,7 @@ text_only:
 		   "accented/Cyrillic/Greek words and entities)");
 	throughput(cc, &tc, to, nmsg, rounds, "(the same; keywords with "
 		   "confusables = true)");
+text_done:
 	sconf_unref(cc);
 	sconf_unref(cn);
 	free(tc.p);

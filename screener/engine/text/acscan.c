@@ -94,33 +94,39 @@ static int ac_hold(AC_SPEC *sp, size_t at, size_t row)
     return 1;
 }
 
-/* An ASCII byte with a skeleton of several bytes; 0: stop. */
-static int ac_spec_multi(const AC_SCAN *sc, AC_SPEC *sp, size_t *b, size_t j)
+#define AC_STOP SIZE_MAX          /* the speculative stream must stop */
+
+/* An ASCII byte with a skeleton of several bytes, from state b: the
+ * state after it, or AC_STOP. */
+static size_t ac_spec_multi(const AC_SCAN *sc, AC_SPEC *sp, size_t b,
+			            size_t j)
 {
     const AC_MULTI *m;
     unsigned k;
 
     if (sc->multi == NULL || sc->p[j] >= 0x80)
-	return 0;
+	return AC_STOP;
     m = &sc->multi[sc->p[j]];
     for (k = 0; k < m->n; k++) {
-	*b = ac_next(sc->ac->delta, sc->ac->cls[m->s[k]], *b);
-	if (*b >= sc->ac->out_row && !ac_hold(sp, j + 1, *b))
-	    return 0;
+	b = ac_next(sc->ac->delta, sc->ac->cls[m->s[k]], b);
+	if (b >= sc->ac->out_row && !ac_hold(sp, j + 1, b))
+	    return AC_STOP;
     }
-    return 1;
+    return b;
 }
 
-/* The speculative stream's step on byte j; 0 when it must stop. */
-static inline int ac_spec_step(const AC_SCAN *sc, AC_SPEC *sp, size_t *b,
-			               size_t j)
+/* The speculative stream's step on byte j from state b: the state
+ * after it, or AC_STOP.  States are passed by value so that the hot
+ * loops keep them in registers. */
+static inline size_t ac_spec_step(const AC_SCAN *sc, AC_SPEC *sp, size_t b,
+				          size_t j)
 {
     unsigned c = sc->cls[sc->p[j]];
 
     if (c == AC_XSLOW)
 	return ac_spec_multi(sc, sp, b, j);
-    *b = ac_next(sc->ac->delta, c, *b);
-    return *b < sc->ac->out_row || ac_hold(sp, j + 1, *b);
+    b = ac_next(sc->ac->delta, c, b);
+    return b < sc->ac->out_row || ac_hold(sp, j + 1, b) ? b : AC_STOP;
 }
 
 /* The first stream goes on from mid until it meets the kept states (one
@@ -142,9 +148,41 @@ static size_t ac_meet(const AC_SCAN *sc, const AC_SPEC *sp, size_t a,
     return ac_seq(sc, a, mid + k, len);
 }
 
+/* Both streams together, from p[*i] and p[*j], while neither meets a
+ * slow byte; words found on the way are reported (first stream) or
+ * held (second).  The table, classes and text are loaded into locals
+ * once: a hit's callback could change memory, and a reload inside the
+ * chain would lengthen it. */
+static void ac_pair(const AC_SCAN *sc, AC_SPEC *sp, size_t *ap, size_t *bp,
+		            size_t *ip, size_t mid, size_t *jp, size_t len)
+{
+    const uint32_t *delta = sc->ac->delta;
+    const unsigned char *cls = sc->cls, *p = sc->p;
+    const size_t out = sc->ac->out_row;
+    size_t  a = *ap, b = *bp, i = *ip, j = *jp;
+    unsigned ca, cb;
+
+    while (i < mid && j < len) {
+	ca = cls[p[i]];
+	cb = cls[p[j]];
+	if (ca == AC_XSLOW || cb == AC_XSLOW)
+	    break;
+	a = ac_next(delta, ca, a);
+	b = ac_next(delta, cb, b);
+	i++, j++;
+	if (__builtin_expect(a >= out, 0))
+	    ac_found(sc, a, i);
+	if (__builtin_expect(b >= out, 0) && !ac_hold(sp, j, b)) {
+	    sp->stop = j - 1;
+	    break;
+	}
+    }
+    *ap = a, *bp = b, *ip = i, *jp = j;
+}
+
 static size_t ac_split(const AC_SCAN *sc, size_t a, size_t len)
 {
-    size_t  mid = len / 2, b = 0, i = 0, j;
+    size_t  mid = len / 2, b = 0, nb, i = 0, j;
     AC_SPEC sp;
 
     while ((sc->p[mid] & 0xc0) == 0x80 && mid < len - AC_SYNC)
@@ -152,24 +190,31 @@ static size_t ac_split(const AC_SCAN *sc, size_t a, size_t len)
     sp.nheld = sp.spilled = 0;
     sp.stop = len;
     for (j = mid; j < mid + AC_SYNC; j++) {
-	if (!ac_spec_step(sc, &sp, &b, j))
+	if ((nb = ac_spec_step(sc, &sp, b, j)) == AC_STOP)
 	    break;
-	sp.kept[j - mid] = b;
+	sp.kept[j - mid] = b = nb;
     }
     sp.nkept = j - mid;
     if (j < mid + AC_SYNC)
 	sp.stop = j;
     while (sp.stop == len && i < mid && j < len) {
+	ac_pair(sc, &sp, &a, &b, &i, mid, &j, len);
+	if (sp.stop != len || i == mid || j == len)
+	    break;
+	/* A slow byte in either stream: one step each, the long way. */
 	a = ac_step_at(sc, a, &i, mid);
-	if (!ac_spec_step(sc, &sp, &b, j))
+	if ((nb = ac_spec_step(sc, &sp, b, j)) == AC_STOP)
 	    sp.stop = j;
 	else
-	    j++;
+	    b = nb, j++;
     }
     a = ac_seq(sc, a, i, mid);
-    for (; sp.stop == len && j < len; j++)
-	if (!ac_spec_step(sc, &sp, &b, j))
+    for (; sp.stop == len && j < len; j++) {
+	if ((nb = ac_spec_step(sc, &sp, b, j)) == AC_STOP)
 	    sp.stop = j;
+	else
+	    b = nb;
+    }
     return ac_meet(sc, &sp, a, b, mid, len);
 }
 
