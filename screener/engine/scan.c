@@ -248,6 +248,7 @@ void    scan_set_explain(SCAN *s, int on)
     if (s->mode || s->eom)
 	msg_panic("scan_set_explain after the content started");
     s->explain = on;
+    scan_files_explain_on(s, on);
     if (on && s->parts == NULL)
 	s->parts = mycalloc((size_t) s->conf->limits.max_parts,
 			    sizeof(*s->parts));

@@ -112,6 +112,12 @@ void    scan_files_new(SCAN *s)
 			sizeof(*sf->hits));
 }
 
+void    scan_files_explain_on(SCAN *s, int on)
+{
+    if (s->files)
+	files_set_exact_types(s->files->files, on);
+}
+
 void    scan_files_free(SCAN *s)
 {
     if (s->files == NULL)

@@ -229,6 +229,7 @@ int     scan_regex_open(const SCAN *s, unsigned stream);
 struct FILE_FACTS;
 void    scan_files_new(SCAN *s);
 void    scan_files_free(SCAN *s);
+void    scan_files_explain_on(SCAN *s, int on);
 void    scan_files_begin(SCAN *s, MIME_PART *p);
 void    scan_files_data(SCAN *s, MIME_PART *p, const char *buf,
 			size_t len);

@@ -284,8 +284,8 @@ void    ent_end(FILES *f, int d)
     if (!e->decided)
 	decide(f, d);
     finish_digest(e);
-    filetype_detect(f->fc, e->head, e->nhead, e->dtype, sizeof(e->dtype),
-		    &e->dtype_alias);
+    filetype_detect(f->fc, e->head, e->nhead, f->exact_types, e->dtype,
+		    sizeof(e->dtype), &e->dtype_alias);
     if (d > 0) {
 	memset(&ff, 0, sizeof(ff));
 	ff.path = e->path;

@@ -50,6 +50,11 @@ static void close_all(FILES *f)
     }
 }
 
+void    files_set_exact_types(FILES *f, int on)
+{
+    f->exact_types = on;
+}
+
 void    files_free(FILES *f)
 {
     if (f == NULL)

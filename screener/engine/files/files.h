@@ -41,6 +41,13 @@ typedef struct FILES_CONF FILES_CONF;
 
 FILES_CONF *files_conf_new(unsigned needs, char *err, size_t errsize);
 void    files_conf_free(FILES_CONF *fc);
+/* The rules look at this detected type (a detected_types pattern), or
+ * at the types implying this extension: libmagic is asked only about
+ * files it could name one of them (magicgate.c). */
+void    files_conf_watch_type(FILES_CONF *fc, const char *pattern);
+void    files_conf_watch_ext(FILES_CONF *fc, const char *ext);
+/* libmagic lookups made so far. */
+unsigned long files_conf_lookups(FILES_CONF *fc);
 
 /* What the rules see of one file. */
 typedef struct FILE_FACTS {
@@ -69,6 +76,9 @@ typedef struct FILES FILES;
 
 FILES  *files_new(const SCONF *conf, const FILES_OUT *out, void *ctx);
 void    files_free(FILES *f);
+/* --explain: every file's type from libmagic, even where no rule could
+ * see it (filetype_detect()). */
+void    files_set_exact_types(FILES *f, int on);
 
 /* One MIME leaf part.  name: its first name or NULL; is_file: a client
  * offers it as a file (open it if it is a container); is_text: look for

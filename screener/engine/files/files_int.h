@@ -44,6 +44,7 @@ struct FILES {
     const SCONF_LIMITS *lim;
     FILES_CONF *fc;
     unsigned needs;               /* FN_* */
+    int     exact_types;          /* every file's type from libmagic */
     const FILES_OUT *out;
     void   *ctx;
     ENT    *ent;                  /* levels 0..nent-1 */

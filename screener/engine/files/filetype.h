@@ -26,9 +26,14 @@ FKIND   filetype_sniff(const unsigned char *head, size_t n);
 int     filetype_sniff_done(size_t n, int long_head);
 
 /* Detected MIME type of head[0..n) into out (lower case), "" when the
- * rule set needs no types; *alias the second name of that type or NULL. */
+ * rule set needs no types; *alias the second name of that type or NULL.
+ * Not exact: libmagic is asked only when a rule could see its answer
+ * (magicgate.c); exact (--explain): always. */
 void    filetype_detect(FILES_CONF *fc, const unsigned char *head, size_t n,
-			char *out, size_t outsize, const char **alias);
+			int exact, char *out, size_t outsize,
+			const char **alias);
+/* The table's other name of a type (x-rar: vnd.rar), or NULL. */
+const char *filetype_alias(const char *dtype);
 
 unsigned files_conf_needs(const FILES_CONF *fc);
 

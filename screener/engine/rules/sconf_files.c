@@ -127,6 +127,20 @@ void    sconf_files_setup(SCONF *c, const config_setting_t *where,
     }
     if (!(c->needs & NEED_FILES))
 	return;
-    if ((c->files = files_conf_new(fn, err, sizeof(err))) == NULL)
+    if ((c->files = files_conf_new(fn, err, sizeof(err))) == NULL) {
 	cfg_err(e, where, "%s", err);
+	return;
+    }
+    /* What the rules can see of a detected type: libmagic is asked
+     * only about files it could name one of these (magicgate.c). */
+    for (i = 0; i < c->n_rules; i++) {
+	const RULE *r = c->rules[i];
+
+	if (!rule_needs_files(r))
+	    continue;
+	for (k = 0; k < r->dtypes.n; k++)
+	    files_conf_watch_type(c->files, r->dtypes.v[k]);
+	for (k = 0; k < r->exts.n; k++)
+	    files_conf_watch_ext(c->files, r->exts.v[k]);
+    }
 }
