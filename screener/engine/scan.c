@@ -121,9 +121,11 @@ static void fire(SCAN *s, size_t i)
     s->v.exempt = s->nrcpt - scan_affected(s, (int) i);
     s->v.reply = r->reply ? r->reply : scan_default_reply(r->action);
     s->v.redirect_to = r->redirect_to;
-    scan_copy_text(s->v.part, sizeof(s->v.part), st->hit.part);
-    scan_copy_text(s->v.filename, sizeof(s->v.filename), st->hit.filename);
-    scan_copy_text(s->v.matched, sizeof(s->v.matched), st->hit.matched);
+    scan_copy_text(s->v.part, sizeof(s->v.part), scan_rule_hit(st)->part);
+    scan_copy_text(s->v.filename, sizeof(s->v.filename),
+		   scan_rule_hit(st)->filename);
+    scan_copy_text(s->v.matched, sizeof(s->v.matched),
+		   scan_rule_hit(st)->matched);
     if (r->action == ACT_STRIP) {
 	s->strip_rule = (int) i;
 	return;
@@ -184,10 +186,19 @@ void    scan_hit(RULE_STATE *st, unsigned cond, const char *part,
 		        const char *file, const char *matched)
 {
     st->sat |= cond;
-    scan_copy_text(st->hit.part, sizeof(st->hit.part), part);
+    if (st->hit == NULL)
+	st->hit = mycalloc(1, sizeof(*st->hit));
+    scan_copy_text(st->hit->part, sizeof(st->hit->part), part);
     if (file)
-	scan_copy_text(st->hit.filename, sizeof(st->hit.filename), file);
-    scan_copy_text(st->hit.matched, sizeof(st->hit.matched), matched);
+	scan_copy_text(st->hit->filename, sizeof(st->hit->filename), file);
+    scan_copy_text(st->hit->matched, sizeof(st->hit->matched), matched);
+}
+
+const RULE_HIT *scan_rule_hit(const RULE_STATE *st)
+{
+    static const RULE_HIT none;
+
+    return st->hit ? st->hit : &none;
 }
 
 /* Life cycle. */
@@ -268,8 +279,10 @@ void    scan_free(SCAN *s)
     mime_parser_free(s->mp);
     scan_files_free(s);
     scan_text_free(s);
-    for (i = 0; i < s->conf->n_rules; i++)
+    for (i = 0; i < s->conf->n_rules; i++) {
 	myfree(s->rs[i].cands);
+	myfree(s->rs[i].hit);
+    }
     myfree(s->rs);
     myfree(s->sender);
     scan_envelope_free(s);

@@ -21,15 +21,19 @@
 #include "mymalloc.h"
 #include "scan_int.h"
 
+/* A rule a file of the current part matched (few per part: kept apart
+ * from the per-rule flags, which are cleared for every part). */
 typedef struct FHIT {
-    int     ok;
+    size_t  rule;
     char    file[MATCH_TEXT_MAX];
     char    why[300];
 } FHIT;
 
 struct SFILES {
     FILES  *files;
-    FHIT   *hits;                 /* per rule, current part */
+    unsigned char *hit_ok;        /* per rule: in hits[] */
+    FHIT   *hits;                 /* current part */
+    size_t  nhits, caphits;
     int     on;                   /* the current part goes to FILES */
     int     ended;                /* res is the current part's */
     int     members;              /* files were found inside it */
@@ -71,15 +75,22 @@ static void on_file(void *ctx, const FILE_FACTS *ff)
 	const RULE *r = s->conf->rules[i];
 	const RULE_STATE *st = &s->rs[i];
 
-	if (!rule_needs_files(r) || !st->active || sf->hits[i].ok
+	if (!rule_needs_files(r) || !st->active || sf->hit_ok[i]
 	    || (r->exts.n + r->names.n + r->dtypes.n + r->sha256.n == 0
 		&& !RULE_HAS_SIZE(r))
 	    || (st->fired && r->action != ACT_STRIP))
 	    continue;
 	if (attach_view_match(r, &v, &file, why, sizeof(why))) {
-	    sf->hits[i].ok = 1;
-	    scan_copy_text(sf->hits[i].file, sizeof(sf->hits[i].file), file);
-	    scan_copy_text(sf->hits[i].why, sizeof(sf->hits[i].why), why);
+	    FHIT   *h;
+
+	    if (sf->nhits == sf->caphits)
+		sf->hits = mygrow(sf->hits, &sf->caphits, sf->nhits + 1,
+				  sizeof(*sf->hits));
+	    h = &sf->hits[sf->nhits++];
+	    h->rule = i;
+	    sf->hit_ok[i] = 1;
+	    scan_copy_text(h->file, sizeof(h->file), file);
+	    scan_copy_text(h->why, sizeof(h->why), why);
 	}
     }
 }
@@ -108,8 +119,7 @@ void    scan_files_new(SCAN *s)
 	return;
     sf = s->files = mycalloc(1, sizeof(*sf));
     sf->files = files_new(s->conf, &files_out, s);
-    sf->hits = mycalloc(s->conf->n_rules ? s->conf->n_rules : 1,
-			sizeof(*sf->hits));
+    sf->hit_ok = mycalloc(s->conf->n_rules ? s->conf->n_rules : 1, 1);
 }
 
 void    scan_files_explain_on(SCAN *s, int on)
@@ -125,6 +135,7 @@ void    scan_files_free(SCAN *s)
     files_free(s->files->files);
     if (s->files->nexplain)
 	strlist_free(&s->files->explain);
+    myfree(s->files->hit_ok);
     myfree(s->files->hits);
     myfree(s->files);
     s->files = NULL;
@@ -146,7 +157,8 @@ void    scan_files_begin(SCAN *s, MIME_PART *p)
     text = p->is_text;
     if (!file && !text)
 	return;
-    memset(sf->hits, 0, s->conf->n_rules * sizeof(*sf->hits));
+    memset(sf->hit_ok, 0, s->conf->n_rules);
+    sf->nhits = 0;
     scan_copy_text(sf->path, sizeof(sf->path), p->path);
     files_part_begin(sf->files, p->names.n ? p->names.v[0] : NULL, file,
 		     text);
@@ -230,6 +242,7 @@ int     scan_files_match(SCAN *s, size_t i, const MIME_PART *p,
     ATTACH_VIEW v;
     char    fl[64];
     int     own = attach_is_attachment(p);
+    size_t  k;
 
     if (sf == NULL || !sf->ended || !rule_needs_files(r))
 	return own && attach_rule_match(r, p, an, digest, file, why, whysize);
@@ -256,10 +269,12 @@ int     scan_files_match(SCAN *s, size_t i, const MIME_PART *p,
     v.digest[1] = digest ? digest[1] : NULL;
     if (own && attach_view_match(r, &v, file, why, whysize))
 	return 1;
-    if (!sf->hits[i].ok)
+    if (!sf->hit_ok[i])
 	return 0;
-    *file = sf->hits[i].file;
-    snprintf(why, whysize, "%s", sf->hits[i].why);
+    for (k = 0; sf->hits[k].rule != i; k++)
+	 /* it is there: hit_ok[i] */ ;
+    *file = sf->hits[k].file;
+    snprintf(why, whysize, "%s", sf->hits[k].why);
     return 1;
 }
 

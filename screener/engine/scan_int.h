@@ -52,7 +52,9 @@ typedef struct RULE_STATE {
 				   * exempt from it) */
     DEFER   deferred;
     int     audited;              /* an audit rule that held */
-    RULE_HIT hit;
+    RULE_HIT *hit;                /* NULL until a condition holds (a
+				   * few rules a message: one state per
+				   * rule stays small) */
     STRIP_CAND *cands;            /* strip rules only */
     size_t  ncands, capcands;
     int     enc_hit;              /* matched inside an encoded message:
@@ -170,6 +172,8 @@ void    scan_check_rules(SCAN *s);
 int     scan_open_rule(const SCAN *s, size_t i, unsigned cond);
 void    scan_hit(RULE_STATE *st, unsigned cond, const char *part,
 		         const char *file, const char *matched);
+/* What the rule's last condition matched (all empty: nothing yet). */
+const RULE_HIT *scan_rule_hit(const RULE_STATE *st);
 /* Envelope calls (scan_client/sender/rcpt) come before the content:
  * msg_panic() otherwise. */
 void    scan_order_envelope(const SCAN *s, const char *call);

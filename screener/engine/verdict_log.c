@@ -70,7 +70,7 @@ void    scan_log(const SCAN *s, const char *queue_id)
     /* audit rules: what they would have done */
     for (i = 0; i < s->naudited; i++) {
 	const RULE *r = s->conf->rules[s->audited[i]];
-	const RULE_HIT *h = &s->rs[s->audited[i]].hit;
+	const RULE_HIT *h = scan_rule_hit(&s->rs[s->audited[i]]);
 
 	kv_init(&kv);
 	common_fields(&kv, s, queue_id);
@@ -85,7 +85,7 @@ void    scan_log(const SCAN *s, const char *queue_id)
     }
     for (i = 0; i < s->nlogged; i++) {
 	const RULE *r = s->conf->rules[s->logged[i]];
-	const RULE_HIT *h = &s->rs[s->logged[i]].hit;
+	const RULE_HIT *h = scan_rule_hit(&s->rs[s->logged[i]]);
 
 	kv_init(&kv);
 	common_fields(&kv, s, queue_id);
