@@ -29,6 +29,7 @@ import zipfile
 
 SMTP_PORT = 2725
 SINK_PORT = 2726
+PAIR_PORTS = (2729, 2730)       # two more listeners: paired runs (pair())
 
 MAIN_CF = """\
 compatibility_level = 3.6
@@ -66,10 +67,14 @@ milter_default_action = tempfail
 milter_protocol = 6
 milter_content_timeout = 300s
 in_flow_delay = 0
+bench_milters_a =
+bench_milters_b =
 """
 
 MASTER_CF = """\
 127.0.0.1:{port} inet n - n - - smtpd
+127.0.0.1:{port_a} inet n - n - - smtpd -o smtpd_milters=$bench_milters_a
+127.0.0.1:{port_b} inet n - n - - smtpd -o smtpd_milters=$bench_milters_b
 pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n - 0 cleanup
 qmgr      unix  n - n 300 1 qmgr
@@ -106,7 +111,8 @@ class Postfix:
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             f.write(MAIN_CF.format(d=d, sink=sink))
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(port=port))
+            f.write(MASTER_CF.format(port=port, port_a=PAIR_PORTS[0],
+                                     port_b=PAIR_PORTS[1]))
 
     def postconf(self, *settings):
         subprocess.run(["postconf", "-c", self.etc, "-e"] + list(settings),
@@ -299,8 +305,16 @@ FILES_RULES = [
 ]
 
 
-def screener_conf(path, socket_spec, files=False):
+# A glob detected_types rule (never matching the corpus): libmagic must
+# then look up every attachment and every file in a zip.
+MAGIC_GLOB_RULE = ('{ name = "types-glob"; attachment = { detected_types = '
+                   '["application/x-ms*"]; }; action = "reject"; }')
+
+
+def screener_conf(path, socket_spec, files=False, magic_glob=False):
     rules = list(FILES_RULES) if files else []
+    if magic_glob:
+        rules.append(MAGIC_GLOB_RULE)
     for i, w in enumerate(KEYWORDS):
         rules.append('{ name = "kw%d"; keywords = { words = ["%s"]; in = ["subject", "body"]; }; '
                      'action = "reject"; }' % (i, w))
@@ -400,6 +414,28 @@ def blast(binary, port, corpus_file, count, parallel=16, per_conn=1):
     counts = {w[k]: float(w[k + 1]) for k in range(0, len(w) - 2, 2)}
     bad = counts["tempfail"] + counts["reject"] + counts["errors"]
     return counts["seconds"], int(bad), counts
+
+
+def pair(binary, corpus_file, seconds, parallel=16, per_conn=1):
+    """Two bench/smtp_blast clients at once, one at each PAIR_PORTS
+    listener, for the same seconds (-t): what each got done in that
+    window, as (msg/s at PAIR_PORTS[0], msg/s at PAIR_PORTS[1], errors).
+    Both share the machine at every moment, so the ratio of the two is
+    not moved by what else the host does."""
+    procs = [subprocess.Popen([binary, "-c", str(parallel), "-m", str(per_conn),
+                               "-t", str(seconds), "-p", str(port), corpus_file],
+                              stdout=subprocess.PIPE, text=True)
+             for port in PAIR_PORTS]
+    rates, bad = [], 0
+    for p in procs:
+        out, _ = p.communicate()
+        if p.returncode != 0:
+            raise RuntimeError("smtp_blast failed")
+        w = out.split()
+        c = {w[k]: float(w[k + 1]) for k in range(0, len(w) - 2, 2)}
+        rates.append(c["window_ok"] / c["window_seconds"])
+        bad += int(c["tempfail"] + c["reject"] + c["errors"])
+    return rates[0], rates[1], bad
 
 
 def rss_kb(pid):
