@@ -5,6 +5,10 @@ screener/engine/files/magicgate.c come from its output.
 
   tools/magic-roots.py MAGDIR TYPE...
 
+TYPE "indirect": the entries that run the whole database again at an
+offset inside the file (so that a file may be named any type through
+them); magicgate.c lets every file under them reach libmagic.
+
 MAGDIR is the magic/Magdir directory of file's sources at the version
 the screener is built against (Debian 12: file 5.44, tag FILE5_44 of
 https://github.com/file/file).  For each TYPE it prints every top-level
@@ -57,6 +61,9 @@ def index(lines):
         words = text.lstrip(">").split()
         if len(words) >= 3 and words[1] == "use":
             uses[words[2].lstrip("\\^")].append(i)
+        if len(words) >= 2 and words[1].split("/")[0] == "indirect":
+            # the whole database again at an offset: any type at all
+            mimes["indirect"].append(i)
     return parent, mimes, uses
 
 

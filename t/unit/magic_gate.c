@@ -6,7 +6,8 @@
  * whether the rule matches, over heads of every format the table knows,
  * their truncations and one-byte mutations, text and random data.  And
  * the gate does skip: a rule set watching MSI and LNK looks nothing up
- * for text or random data, one with a glob looks up everything.
+ * for text or (nearly any) random data, one with a glob looks up
+ * everything.
  */
 #include <config.h>
 
@@ -92,6 +93,10 @@ static void make_samples(void)
 	{"tar", 257, "ustar\00000", 8}, {"tnef", 0, "\x78\x9f\x3e\x22\0\0", 6},
 	{"pdf", 0, "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", 15},
 	{"png", 0, "\x89PNG\r\n\032\n", 8},
+	/* entries that look again further in ("indirect") at an MZ */
+	{"jpeg+mz", 0, "\xff\xd8\xff\xe0\0\020JFIF\0\001MZ\x90\0", 16},
+	{"os2 array+mz", 0, "BA\034\0\0\0\0\0\0\0\0\0\0\0MZ\x90\0", 19},
+	{"xar", 0, "xar!\0\034\0\001", 8},
     };
     unsigned char pebuf[512] = {0}, msi[4096] = {0}, b[HEAD];
     static const char text[] = "Dear team,\r\nplease find the quarterly "

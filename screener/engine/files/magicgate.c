@@ -9,7 +9,9 @@
  * inside every zip.  libmagic names a file T only when an entry carrying
  * "!:mime T" matches, and an entry matches only when its top-level test
  * does (for a named entry: the top-level test of each entry that uses
- * it), or when a built-in reader names it (readcdf.c: the CDF header).
+ * it), or when a built-in reader names it (readcdf.c: the CDF header),
+ * or through an entry that runs the database again further into the
+ * file ("indirect": those pass whatever is watched).
  * The rows below are those top-level tests, taken from file 5.44's
  * Magdir (tools/magic-roots.py prints them; the file:line of each is
  * given), widened where our own signature check (filetype.c own_type(),
@@ -84,6 +86,25 @@ static const GATE_SIG sig_zstd[] = {     /* compress:334-353 */
 SIG(0, "\x28\xb5\x2f\xfd"), END};
 static const GATE_SIG sig_tnef[] = {SIG(0, "\x78\x9f\x3e\x22"), END};
 static const GATE_SIG sig_none[] = {END};  /* libmagic never names it */
+
+/* Entries that run the whole database again at an offset ("indirect":
+ * a type found there may be named), each by a test it needs. */
+static const GATE_SIG sig_indirect[] = {
+    {1, 48, 8, "SZDD\x88\xf0\x27\x33"},    /* archive:735 */
+    SIG(0, "xar!"), SIG(0, "\xfe\xef"),      /* archive:1992, 2083 */
+    SIG(0, "ID3"), SIG(0, "AUDIMG"),          /* audio:301, 840 */
+    SIG(0, "\xca\xfe\xba\xbe"),              /* cafebabe:87 */
+    SIG(1, "\x2a\x4d\x18"),                   /* compress:308 */
+    SIG(0, "SBMBAKUP_"), SIG(0, "DOSEMU\0"), SIG(0, "PNCIHISK\0"),
+    SIG(0, "ClamAV-VDB:"), SIG(0, "PACK"), SIG(0, "BA"),
+    SIG(0, "\xb1\x68\xde\x3a"), SIG(0, "IIO2H"),   /* images:2140, 2454 */
+    SIG(0, "\xff\xd8\xff"),                   /* jpeg:12, 17 */
+    SIG(0, "\0"),                             /* macintosh:108, msdos:1517 */
+    SIG(0, "KpGr"), SIG(0x52, "\0"),          /* map:322, msdos:2164 */
+    SIG(0, "\320\317\021\340\241\261\032\341"), SIG(0, "PSDB\0"),
+    SIG(1, "\0\0\0"),                        /* tplink:10 (ulelong < 3) */
+    SIG(0, "$SDI"), SIG(0, "1giM"),           /* windows:172, 1354 */
+END};
 
 static const struct {
     const char *type;
@@ -179,18 +200,27 @@ static int sig_in(const GATE_SIG *s, const unsigned char *h, size_t n)
     return 0;
 }
 
+static int any_sig(const GATE_SIG *s, const unsigned char *h, size_t n)
+{
+    for (; s->bytes; s++)
+	if (sig_in(s, h, n))
+	    return 1;
+    return 0;
+}
+
 int     magic_gate_pass(const MAGIC_GATE *g, const unsigned char *head,
 			        size_t n)
 {
-    const GATE_SIG *s;
     size_t  i;
 
     if (g->open)
 	return 1;
+    if (g->watch == 0)
+	return 0;
+    if (any_sig(sig_indirect, head, n))
+	return 1;
     for (i = 0; i < GATE_ROWS; i++)
-	if (g->watch & ((uint64_t) 1 << i))
-	    for (s = gate_table[i].sigs; s->bytes; s++)
-		if (sig_in(s, head, n))
-		    return 1;
+	if ((g->watch & ((uint64_t) 1 << i)) && any_sig(gate_table[i].sigs, head, n))
+	    return 1;
     return 0;
 }
