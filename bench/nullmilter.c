@@ -5,7 +5,7 @@
  * HELO, MAIL, RCPT, every header, end of header, every body chunk, end
  * of message), negotiates the same protocol steps (no reply to connect
  * or to each header, no DATA or unknown commands) and the same macros
- * (screener/milter_cb.c), so that the difference from the screener is
+ * (screener/milter_want.h), so that the difference from the screener is
  * the screening.  -m: the minimal conversation instead (headers, body
  * and end of message only, each header answered: libmilter's defaults).
  *
@@ -18,18 +18,7 @@
 #include <string.h>
 #include <libmilter/mfapi.h>
 
-static const struct {
-    int     stage;
-    const char *macros;
-} want_macros[] = {                     /* as screener/milter_cb.c asks */
-    {SMFIM_CONNECT, "{daemon_name} {client_addr} {client_name} j"},
-    {SMFIM_HELO, "{tls_version} {cipher}"},
-    {SMFIM_ENVFROM, "i {auth_type} {auth_authen} {daemon_name} {client_addr}"},
-    {SMFIM_ENVRCPT, "i"},
-    {SMFIM_DATA, "i"},
-    {SMFIM_EOH, "i"},
-    {SMFIM_EOM, "i"},
-};
+#include "milter_want.h"           /* the screener's conversation */
 
 static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0,
 			               unsigned long f1, unsigned long f2,
@@ -40,14 +29,11 @@ static sfsistat null_negotiate(SMFICTX *ctx, unsigned long f0,
     size_t  i;
 
     (void) f2; (void) f3;
-    *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT
-		 | SMFIF_DELRCPT | SMFIF_CHGBODY | SMFIF_QUARANTINE
-		 | SMFIF_SETSYMLIST);
-    *pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP
-		 | SMFIP_NR_CONN | SMFIP_NR_HDR);
+    *pf0 = f0 & (WANT_ACTIONS | SMFIF_SETSYMLIST);
+    *pf1 = f1 & WANT_NO_STEPS;
     *pf2 = *pf3 = 0;
     if (f0 & SMFIF_SETSYMLIST)
-	for (i = 0; i < sizeof(want_macros) / sizeof(want_macros[0]); i++)
+	for (i = 0; i < WANT_MACRO_STAGES; i++)
 	    (void) smfi_setsymlist(ctx, want_macros[i].stage,
 				   (char *) want_macros[i].macros);
     return SMFIS_CONTINUE;
@@ -118,8 +104,7 @@ int     main(int argc, char **argv)
 	return 2;
     }
     if (!minimal) {
-	d.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT
-	    | SMFIF_DELRCPT | SMFIF_CHGBODY | SMFIF_QUARANTINE;
+	d.xxfi_flags = WANT_ACTIONS;
 	d.xxfi_connect = null_connect;
 	d.xxfi_helo = null_helo;
 	d.xxfi_envfrom = null_env;

@@ -11,27 +11,11 @@
 
 #include "addr.h"
 #include "milter.h"
+#include "milter_want.h"
 #include "msg.h"
 #include "mymalloc.h"
 
 #define CONN_OF(ctx) conn_get(ctx)
-
-/* The actions we may take and the macros we need at each stage. */
-#define WANT_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT \
-		      | SMFIF_DELRCPT | SMFIF_CHGBODY | SMFIF_QUARANTINE)
-
-static const struct {
-    int     stage;
-    const char *macros;
-} want_macros[] = {
-    {SMFIM_CONNECT, "{daemon_name} {client_addr} {client_name} j"},
-    {SMFIM_HELO, "{tls_version} {cipher}"},
-    {SMFIM_ENVFROM, "i {auth_type} {auth_authen} {daemon_name} {client_addr}"},
-    {SMFIM_ENVRCPT, "i"},
-    {SMFIM_DATA, "i"},
-    {SMFIM_EOH, "i"},
-    {SMFIM_EOM, "i"},
-};
 
 static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			             unsigned long f2, unsigned long f3,
@@ -46,16 +30,11 @@ static sfsistat cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		 "need 0x%lx): some verdicts will fail to apply",
 		 f0, (unsigned long) WANT_ACTIONS);
     *pf0 = f0 & (WANT_ACTIONS | SMFIF_SETSYMLIST);
-    /* Steps we do not need: the MTA need not send them.  No reply to
-     * connect (we never refuse there) nor to each header: a verdict a
-     * header brings is given at end of header, a few hundred bytes
-     * later, and the round trip per header is saved. */
-    steps = f1 & (SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_SKIP
-		  | SMFIP_NR_CONN | SMFIP_NR_HDR);
+    steps = f1 & WANT_NO_STEPS;         /* milter_want.h says why */
     *pf1 = steps;
     *pf2 = *pf3 = 0;
     if (f0 & SMFIF_SETSYMLIST)
-	for (i = 0; i < sizeof(want_macros) / sizeof(want_macros[0]); i++)
+	for (i = 0; i < WANT_MACRO_STAGES; i++)
 	    if (smfi_setsymlist(ctx, want_macros[i].stage,
 				(char *) want_macros[i].macros) != MI_SUCCESS)
 		msg_warn("smfi_setsymlist(%d) failed", want_macros[i].stage);
