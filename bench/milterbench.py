@@ -410,10 +410,17 @@ def blast(binary, port, corpus_file, count, parallel=16, per_conn=1):
     r = subprocess.run([binary, "-c", str(parallel), "-m", str(per_conn), "-n", str(count),
                         "-p", str(port), corpus_file], stdout=subprocess.PIPE, text=True,
                        check=True)
-    w = r.stdout.split()
+    counts = blast_counts(r.stdout)
+    return counts["seconds"], counts["bad"], counts
+
+
+def blast_counts(line):
+    """smtp_blast's line ("sent N ok A ... rate X msg/s") as a dict, with
+    "bad": the messages that did not end ok."""
+    w = line.split()
     counts = {w[k]: float(w[k + 1]) for k in range(0, len(w) - 2, 2)}
-    bad = counts["tempfail"] + counts["reject"] + counts["errors"]
-    return counts["seconds"], int(bad), counts
+    counts["bad"] = int(counts["tempfail"] + counts["reject"] + counts["errors"])
+    return counts
 
 
 def pair(binary, corpus_file, seconds, parallel=16, per_conn=1):
@@ -431,10 +438,9 @@ def pair(binary, corpus_file, seconds, parallel=16, per_conn=1):
         out, _ = p.communicate()
         if p.returncode != 0:
             raise RuntimeError("smtp_blast failed")
-        w = out.split()
-        c = {w[k]: float(w[k + 1]) for k in range(0, len(w) - 2, 2)}
+        c = blast_counts(out)
         rates.append(c["window_ok"] / c["window_seconds"])
-        bad += int(c["tempfail"] + c["reject"] + c["errors"])
+        bad += c["bad"]
     return rates[0], rates[1], bad
 
 

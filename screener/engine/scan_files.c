@@ -22,16 +22,16 @@
 #include "scan_int.h"
 
 /* A rule a file of the current part matched (few per part: kept apart
- * from the per-rule flags, which are cleared for every part). */
+ * from the per-rule index, which is cleared for every part). */
 typedef struct FHIT {
-    size_t  rule;
     char    file[MATCH_TEXT_MAX];
     char    why[300];
 } FHIT;
 
 struct SFILES {
     FILES  *files;
-    unsigned char *hit_ok;        /* per rule: in hits[] */
+    uint32_t *hit_of;             /* per rule: 1 + its index in hits[],
+				   * 0: none */
     FHIT   *hits;                 /* current part */
     size_t  nhits, caphits;
     int     on;                   /* the current part goes to FILES */
@@ -75,7 +75,7 @@ static void on_file(void *ctx, const FILE_FACTS *ff)
 	const RULE *r = s->conf->rules[i];
 	const RULE_STATE *st = &s->rs[i];
 
-	if (!rule_needs_files(r) || !st->active || sf->hit_ok[i]
+	if (!rule_needs_files(r) || !st->active || sf->hit_of[i]
 	    || (r->exts.n + r->names.n + r->dtypes.n + r->sha256.n == 0
 		&& !RULE_HAS_SIZE(r))
 	    || (st->fired && r->action != ACT_STRIP))
@@ -87,8 +87,7 @@ static void on_file(void *ctx, const FILE_FACTS *ff)
 		sf->hits = mygrow(sf->hits, &sf->caphits, sf->nhits + 1,
 				  sizeof(*sf->hits));
 	    h = &sf->hits[sf->nhits++];
-	    h->rule = i;
-	    sf->hit_ok[i] = 1;
+	    sf->hit_of[i] = (uint32_t) sf->nhits;
 	    scan_copy_text(h->file, sizeof(h->file), file);
 	    scan_copy_text(h->why, sizeof(h->why), why);
 	}
@@ -119,7 +118,8 @@ void    scan_files_new(SCAN *s)
 	return;
     sf = s->files = mycalloc(1, sizeof(*sf));
     sf->files = files_new(s->conf, &files_out, s);
-    sf->hit_ok = mycalloc(s->conf->n_rules ? s->conf->n_rules : 1, 1);
+    sf->hit_of = mycalloc(s->conf->n_rules ? s->conf->n_rules : 1,
+			  sizeof(*sf->hit_of));
 }
 
 void    scan_files_explain_on(SCAN *s, int on)
@@ -135,7 +135,7 @@ void    scan_files_free(SCAN *s)
     files_free(s->files->files);
     if (s->files->nexplain)
 	strlist_free(&s->files->explain);
-    myfree(s->files->hit_ok);
+    myfree(s->files->hit_of);
     myfree(s->files->hits);
     myfree(s->files);
     s->files = NULL;
@@ -157,7 +157,7 @@ void    scan_files_begin(SCAN *s, MIME_PART *p)
     text = p->is_text;
     if (!file && !text)
 	return;
-    memset(sf->hit_ok, 0, s->conf->n_rules);
+    memset(sf->hit_of, 0, s->conf->n_rules * sizeof(*sf->hit_of));
     sf->nhits = 0;
     scan_copy_text(sf->path, sizeof(sf->path), p->path);
     files_part_begin(sf->files, p->names.n ? p->names.v[0] : NULL, file,
@@ -242,7 +242,7 @@ int     scan_files_match(SCAN *s, size_t i, const MIME_PART *p,
     ATTACH_VIEW v;
     char    fl[64];
     int     own = attach_is_attachment(p);
-    size_t  k;
+    const FHIT *h;
 
     if (sf == NULL || !sf->ended || !rule_needs_files(r))
 	return own && attach_rule_match(r, p, an, digest, file, why, whysize);
@@ -269,12 +269,11 @@ int     scan_files_match(SCAN *s, size_t i, const MIME_PART *p,
     v.digest[1] = digest ? digest[1] : NULL;
     if (own && attach_view_match(r, &v, file, why, whysize))
 	return 1;
-    if (!sf->hit_ok[i])
+    if (sf->hit_of[i] == 0)
 	return 0;
-    for (k = 0; sf->hits[k].rule != i; k++)
-	 /* it is there: hit_ok[i] */ ;
-    *file = sf->hits[k].file;
-    snprintf(why, whysize, "%s", sf->hits[k].why);
+    h = &sf->hits[sf->hit_of[i] - 1];
+    *file = h->file;
+    snprintf(why, whysize, "%s", h->why);
     return 1;
 }
 

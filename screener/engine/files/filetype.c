@@ -248,20 +248,16 @@ void    filetype_detect(FILES_CONF *fc, const unsigned char *head, size_t n,
 	*alias = filetype_alias(out);
 	return;
     }
-    if (!exact && !magic_gate_pass(&fc->gate, head, n)) {
-	/* No rule could see libmagic's name (magicgate.c): what the
-	 * lookup would end in when it names nothing in the table. */
-	if ((t = own_type(head, n)) != NULL && filetype_ext(t) != NULL)
+    /* Where no rule could see libmagic's name (magicgate.c), no lookup:
+     * the file goes on as one libmagic names nothing in the table. */
+    if (exact || magic_gate_pass(&fc->gate, head, n)) {
+	pthread_mutex_lock(&fc->lock);
+	fc->lookups++;
+	t = magic_buffer(fc->magic, head, n);
+	if (t)
 	    snprintf(out, outsize, "%s", t);
-	*alias = filetype_alias(out);
-	return;
+	pthread_mutex_unlock(&fc->lock);
     }
-    pthread_mutex_lock(&fc->lock);
-    fc->lookups++;
-    t = magic_buffer(fc->magic, head, n);
-    if (t)
-	snprintf(out, outsize, "%s", t);
-    pthread_mutex_unlock(&fc->lock);
     /* Without text classification, text reads as octet-stream: unknown. */
     if (!(fc->needs & FN_TEXT_TYPES)
 	&& strcmp(out, "application/octet-stream") == 0
